@@ -1,0 +1,224 @@
+"""The ``moderation`` command line: train, evaluate, score (and, for the service, serve).
+
+Each command parses its arguments, calls one library function and prints. A
+``ModerationError`` becomes a one-line message on stderr and exit code 1; bad usage
+keeps click's exit code 2. Progress goes to stderr, results to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from tqdm import tqdm
+
+from moderation.comment import Comment
+from moderation.config import Settings, load_settings
+from moderation.errors import InvalidComment, ModerationError
+from moderation.moderator import Decision, Moderator
+from moderation.operations import evaluate_files, train_files
+from moderation.training import TrainingOptions
+
+__all__ = ["cli", "main"]
+
+_TRAIN_STEPS = 4  # spam: CV, final fit; low value: CV, final fit
+
+
+class _Context:
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+
+pass_context = click.make_pass_decorator(_Context, ensure=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="moderation")
+def cli() -> None:
+    """Self-hosted comment moderation: train, evaluate and score comments."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--text-col", default="content", show_default=True, help="Column with the comment text.")
+@click.option("--label-col", default="label", show_default=True, help="Column with the label.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Models directory to write the new version to (default: HOME/models).",
+)
+@pass_context
+def train(ctx: _Context, paths: tuple[Path, ...], text_col: str, label_col: str, out: Path | None) -> None:
+    """Train a model on labelled CSV/TSV/JSONL files or folders (default: training_data/).
+
+    Writes a new model version, makes it current and prints cross-validated figures.
+    """
+    settings = ctx.settings
+    sources = list(paths) or [settings.training_data]
+    options = TrainingOptions(target_fpr=settings.target_fpr, seed=settings.seed)
+    with tqdm(total=_TRAIN_STEPS, desc="training", unit="step", file=sys.stderr,
+              disable=None) as bar:
+        started: list[str] = []
+
+        def step(description: str) -> None:
+            # Called as each step starts: the previous one is then done.
+            if started:
+                bar.update(1)
+            started.append(description)
+            bar.set_postfix_str(description)
+
+        path, model = _run(
+            train_files, sources, out or settings.models_path, text_col=text_col,
+            label_col=label_col, options=options, progress=step,
+        )
+        bar.update(bar.total - bar.n)
+    click.echo(f"model {path.name} written to {path} and made current", err=True)
+    spam = model.metrics["spam"]
+    click.echo(
+        "cross-validated spam: "
+        f"precision {_fmt(spam['precision'])}  recall {_fmt(spam['recall'])}  "
+        f"MCC {_fmt(spam['mcc'])}  ROC AUC {_fmt(spam['roc_auc'])}  "
+        f"recall@1%FPR {_fmt(spam['recall_at_1pct_fpr'])}  FPR {_fmt(spam['fpr'])}"
+    )
+    t = model.thresholds
+    click.echo(
+        f"thresholds: hold {_fmt(t.hold)}  spam {_fmt(t.spam)}  "
+        f"discard {_fmt(t.discard)}  low_value {_fmt(t.low_value)}"
+    )
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--model", "model_version", help="Model version or directory (default: current).")
+@click.option("--text-col", default="content", show_default=True, help="Column with the comment text.")
+@click.option("--label-col", default="label", show_default=True, help="Column with the label.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_context
+def evaluate(
+    ctx: _Context, paths: tuple[Path, ...], model_version: str | None, text_col: str,
+    label_col: str, as_json: bool,
+) -> None:
+    """Score labelled files with a model and print precision, recall, MCC, ROC AUC and
+    the spam caught at 1% false positives."""
+    moderator = _moderator(ctx.settings, model_version)
+    with tqdm(desc="scoring", unit="comment", file=sys.stderr, disable=None) as bar:
+        result = _run(
+            evaluate_files, moderator, paths, text_col=text_col, label_col=label_col,
+            progress=lambda n: bar.update(n - bar.n),
+        )
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), sort_keys=True))
+        return
+    click.echo(f"model {result.model} on {', '.join(result.files)}")
+    header = f"{'source':<28} {'n':>6} {'precision':>9} {'recall':>7} {'F1':>6} {'MCC':>6} {'ROC AUC':>7} {'R@1%FPR':>7} {'FPR':>6}"
+    click.echo(header)
+    rows = dict(result.per_source)
+    if len(rows) > 1:
+        rows["all"] = result.spam
+    else:
+        rows = {next(iter(rows)): result.spam}
+    for name, m in rows.items():
+        click.echo(
+            f"{name[:28]:<28} {m['n']:>6} {_fmt(m['precision']):>9} {_fmt(m['recall']):>7} "
+            f"{_fmt(m['f1']):>6} {_fmt(m['mcc']):>6} {_fmt(m['roc_auc']):>7} "
+            f"{_fmt(m['recall_at_1pct_fpr']):>7} {_fmt(m['fpr']):>6}"
+        )
+    c = result.spam["confusion"]
+    click.echo(f"confusion at spam threshold {_fmt(result.spam['threshold'])}: "
+               f"tp {c['tp']}  fp {c['fp']}  tn {c['tn']}  fn {c['fn']}")
+    click.echo("verdicts: " + "  ".join(f"{k} {v}" for k, v in sorted(result.verdicts.items())))
+
+
+@cli.command()
+@click.argument("text", nargs=-1)
+@click.option("--file", "file", type=click.Path(dir_okay=False, path_type=Path),
+              help="File with one JSON score request or one text per line ('-' for stdin).")
+@click.option("--model", "model_version", help="Model version or directory (default: current).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON score response per line.")
+@pass_context
+def score(ctx: _Context, text: tuple[str, ...], file: Path | None, model_version: str | None,
+          as_json: bool) -> None:
+    """Score comments given as arguments, in a file, or on stdin."""
+    if text and file:
+        raise click.UsageError("give comments as arguments or with --file, not both")
+    moderator = _moderator(ctx.settings, model_version)
+    if text:
+        comments: Iterator[Comment] = iter([Comment(content=" ".join(text))])
+    elif file is not None and str(file) != "-":
+        comments = _read_comments(file)
+    else:
+        comments = _read_lines(sys.stdin, "<stdin>")
+    for comment in comments:
+        decision = moderator.score(comment)
+        click.echo(json.dumps(decision.to_dict(), ensure_ascii=False) if as_json
+                   else _describe(decision))
+
+
+def _read_comments(path: Path) -> Iterator[Comment]:
+    try:
+        with path.open(encoding="utf-8-sig") as fh:
+            yield from _read_lines(fh, str(path))
+    except OSError as exc:
+        raise click.ClickException(f"{path}: cannot read the file ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{path}: not valid UTF-8 text") from exc
+
+
+def _read_lines(lines: Any, name: str) -> Iterator[Comment]:
+    # A line that is a JSON object is a score request; any other line is a comment text.
+    for number, line in enumerate(lines, start=1):
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                yield Comment.from_dict(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise click.ClickException(f"{name}:{number}: not valid JSON ({exc.msg})") from exc
+            except InvalidComment as exc:
+                raise click.ClickException(f"{name}:{number}: {exc}") from exc
+        else:
+            yield Comment(content=line)
+
+
+def _describe(d: Decision) -> str:
+    lines = [f"{d.verdict.value}  (spam {d.spam:.3f}, low value {d.low_value:.3f}, model {d.model})"]
+    lines += [f"  - {r.message} [{r.code}, {r.weight:+.2f}]" for r in d.reasons]
+    return "\n".join(lines)
+
+
+def _moderator(settings: Settings, version: str | None) -> Moderator:
+    return _run(
+        Moderator.load, settings.models_path, version,
+        thresholds=settings.threshold_overrides(), allow_discard=settings.allow_discard,
+    )
+
+
+def _run(function: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return function(*args, **kwargs)
+    except ModerationError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def main() -> None:
+    """Entry point of the ``moderation`` console script."""
+    try:
+        cli(standalone_mode=True)
+    except ModerationError as exc:  # raised while loading settings
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,138 @@
+"""Reasons: the evidence behind a score, in words an admin understands.
+
+``reasons`` turns the per-feature contributions that ``scorer`` computes into
+``Reason`` objects: a stable snake_case code, one sentence, and a weight (the
+contribution in log-odds towards the verdict), strongest first. Words and phrases keep
+their text ("the word “subscribe” is typical of spam"); signals get a sentence with
+their real value ("contains 3 links"). This module does not decide the verdict.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from moderation.scorer import Evidence
+
+__all__ = ["MAX_REASONS", "Reason", "reasons"]
+
+MAX_REASONS = 5
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason for a verdict, as the wire contract shows it."""
+
+    code: str
+    message: str
+    weight: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "message": self.message, "weight": self.weight}
+
+
+def _count(value: float) -> int:
+    # Count signals are stored as log1p(count).
+    return round(math.expm1(value))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# signal name -> (code, sentence from the raw value)
+_SIGNALS = {
+    "links__count": ("links", lambda v: f"The comment contains {_plural(_count(v), 'link')}."),
+    "links__per_word": ("link_density", lambda v: "The comment is mostly links, with little text."),
+    "links__distinct_domains": (
+        "many_domains",
+        lambda v: f"The comment links to {_plural(_count(v), 'different site')}.",
+    ),
+    "links__shortener": (
+        "link_shortener",
+        lambda v: "The comment uses a link shortener that hides where it leads.",
+    ),
+    "links__anchor_tags": (
+        "html_links",
+        lambda v: f"The comment has {_plural(_count(v), 'HTML or BBCode link')} with anchor text.",
+    ),
+    "contact__emails": ("email_address", lambda v: "The comment contains an e-mail address."),
+    "contact__phones": ("phone_number", lambda v: "The comment contains a phone number."),
+    "contact__messenger": (
+        "messenger_contact",
+        lambda v: "The comment asks to be contacted on a messenger (WhatsApp, Telegram, DM).",
+    ),
+    "text__length": ("length", lambda v: f"The comment is {_count(v)} characters long."),
+    "text__words": ("word_count", lambda v: f"The comment has {_plural(_count(v), 'word')}."),
+    "text__caps_ratio": (
+        "capitals",
+        lambda v: f"{round(v * 100)}% of the comment's letters are capitals.",
+    ),
+    "text__shouting": ("shouting", lambda v: "The comment is written in capitals (shouting)."),
+    "text__exclamations": (
+        "exclamations",
+        lambda v: f"The comment has {_plural(_count(v), 'exclamation mark')}.",
+    ),
+    "text__money": ("money_talk", lambda v: "The comment talks about money, earnings or crypto."),
+    "text__digit_ratio": (
+        "digits",
+        lambda v: f"{round(v * 100)}% of the comment's characters are digits.",
+    ),
+    "text__emoji_ratio": ("emoji", lambda v: "The comment is heavy on emoji."),
+}
+
+# question -> direction -> (code for terms, code for phrases, what the direction means)
+_TEXT = {
+    ("spam", True): ("spam_word", "spam_phrase", "is typical of spam"),
+    ("spam", False): ("genuine_word", "genuine_phrase", "is typical of genuine comments"),
+    ("low_value", True): (
+        "low_value_word",
+        "low_value_phrase",
+        "is typical of generic comments that fit any post",
+    ),
+    ("low_value", False): (
+        "specific_word",
+        "specific_phrase",
+        "is typical of comments that engage with the post",
+    ),
+}
+
+
+def _display(term: str) -> str:
+    term = term.replace("xurlx", "<link>").replace("xemailx", "<e-mail>")
+    return term.replace("xphonex", "<phone number>")
+
+
+def reasons(
+    evidence: Iterable[Evidence], question: str, towards: bool, limit: int = MAX_REASONS
+) -> list[Reason]:
+    """The strongest evidence pushing one question's score one way, as reasons.
+
+    Args:
+        evidence: contributions from ``CompiledModel.score``.
+        question: ``"spam"`` or ``"low_value"``.
+        towards: ``True`` for evidence raising the score, ``False`` for lowering it.
+        limit: at most this many reasons.
+
+    Returns:
+        Reasons, strongest first; weights are positive (strength towards the verdict).
+    """
+    sign = 1.0 if towards else -1.0
+    ranked = sorted(
+        (e for e in evidence if sign * e.weight > 0), key=lambda e: -sign * e.weight
+    )
+    word_code, phrase_code, meaning = _TEXT[(question, towards)]
+    out: list[Reason] = []
+    for e in ranked[:limit]:
+        weight = round(sign * e.weight, 3)
+        if e.kind == "signal":
+            code, sentence = _SIGNALS.get(
+                e.name, (e.name, lambda v, n=e.name: f"The signal {n} is {v:.3g}.")
+            )
+            out.append(Reason(code, sentence(e.value), weight))
+        elif e.kind == "phrase":
+            out.append(Reason(phrase_code, f"The phrase “{_display(e.name)}” {meaning}.", weight))
+        else:
+            out.append(Reason(word_code, f"The word “{_display(e.name)}” {meaning}.", weight))
+    return out
