@@ -30,6 +30,7 @@ DEFAULT_PARAMS: dict[str, object] = {
     "char_ngrams": (2, 5),
     "char_min_df": 2,
     "binary": True,
+    "signal_weight": 1.0,
     "C": 10.0,
     "calibration_folds": 5,
     "seed": 0,
@@ -42,6 +43,7 @@ def build_pipeline(
     char_ngrams: tuple[int, int] = (2, 5),
     char_min_df: int = 2,
     binary: bool = True,
+    signal_weight: float = 1.0,
     C: float = 10.0,
     calibration_folds: int = 5,
     seed: int = 0,
@@ -55,6 +57,8 @@ def build_pipeline(
         binary: count each n-gram once per comment (presence, not frequency); short
             comments repeat little, and presence generalised better across YouTube
             videos (docs/experiments/features.md).
+        signal_weight: scale of the standardised signals relative to the n-grams; below
+            1 the regularisation holds their weights back more.
         C: inverse regularisation strength of the logistic regression.
         calibration_folds: folds for the sigmoid calibration.
         seed: seed for the calibration folds and the solver.
@@ -83,6 +87,7 @@ def build_pipeline(
             ("signals", make_pipeline(ContentSignals(), StandardScaler()), ["content"]),
         ],
         sparse_threshold=1.0,
+        transformer_weights={"signals": signal_weight},
     )
     classifier = CalibratedClassifierCV(
         LogisticRegression(C=C, class_weight="balanced", max_iter=5000, random_state=seed),

@@ -234,11 +234,14 @@ def compile_pipeline(pipeline: Pipeline) -> CompiledModel:
         sigmoid_b=float(calibrator.b_),
     )
     offset = 0
+    scales = features.transformer_weights or {}
     for name, transformer, _columns in features.transformers_:
         if transformer == "drop":
             continue
         width = len(transformer.get_feature_names_out())
-        block_coef = coef[offset : offset + width]
+        # A transformer weight multiplies the block's features; fold it into the
+        # coefficients so the compiled model needs no extra step.
+        block_coef = coef[offset : offset + width] * scales.get(name, 1.0)
         offset += width
         if hasattr(transformer, "vocabulary_"):
             idf = transformer.idf_

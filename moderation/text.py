@@ -44,14 +44,14 @@ URL_RE = re.compile(
     re.IGNORECASE,
 )
 EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-# Phone numbers: international (+ and 8-15 digits), North American 3-3-4, national
-# trunk-prefixed (0xxxx xxxxxx) and bare runs of 10-13 digits. Dates and times do not
-# match.
+# Phone numbers: international (+ and 8-15 digits), North American 3-3-4 or ten bare
+# digits, national trunk-prefixed (0xxxx xxxxxx). Dates, times, prices and round counts
+# ("1000000000 views") do not match.
 PHONE_RE = re.compile(
     r"(?<![\w.+])(?:\+\d(?:[\s().-]{0,2}\d){7,14}"
     r"|\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}"
     r"|0\d{2,4}[\s.-]?\d{3,4}[\s.-]?\d{3,4}"
-    r"|\d{10,13})(?![\w])"
+    r"|[2-9]\d{9}(?<!000))(?![\w])"
 )
 _HREF_RE = re.compile(r"""<a\b[^>]*?href\s*=\s*["']?([^"'\s>]+)[^>]*>""", re.IGNORECASE)
 _BBCODE_URL_RE = re.compile(r"\[url=([^\]]+)\]", re.IGNORECASE)
