@@ -72,7 +72,7 @@ _SIGNALS = {
     "text__shouting": ("shouting", lambda v: "The comment is written in capitals (shouting)."),
     "text__exclamations": (
         "exclamations",
-        lambda v: f"The comment has {_plural(_count(v), 'exclamation mark')}.",
+        lambda v: f"The comment exclaims {_plural(_count(v), 'time')}.",
     ),
     "text__money": ("money_talk", lambda v: "The comment talks about money, earnings or crypto."),
     "text__digit_ratio": (

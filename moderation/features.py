@@ -60,6 +60,8 @@ _MONEY_RE = re.compile(
     r"[$€£₹¥₦] ?\d|\d ?(?:[$€£₹¥₦]|usd|eur|gbp|dollars?|euros?|pounds?|bucks)\b"
     r"|\b(?:bitcoin|btc|usdt|forex|profit|income|cash|earn(?:ed|ing)?)\b"
 )
+# Runs, not characters: one "!!!!!!!!" from an excited fan is one exclamation.
+_EXCLAMATIONS_RE = re.compile(r"!+")
 _EMOJI_RE = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf]")
 
 
@@ -98,7 +100,7 @@ def content_signals(text: str, normalised: str | None = None) -> list[float]:
         math.log1p(words),
         caps,
         1.0 if letters >= 12 and caps >= 0.7 else 0.0,
-        math.log1p(text.count("!")),
+        math.log1p(len(_EXCLAMATIONS_RE.findall(text))) if "!" in text else 0.0,
         math.log1p(len(_MONEY_RE.findall(normalised))),
         sum(map(str.isdigit, text)) / chars,
         emoji / chars,
