@@ -56,8 +56,11 @@ def training_run() -> tuple[float, float]:
         env = dict(os.environ, MODERATION_HOME=tmp)
         t = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "moderation", "train"], env=env, check=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [sys.executable, "-m", "moderation", "train"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         seconds = time.perf_counter() - t
     # ru_maxrss of reaped children: the largest of them (joblib workers included).
@@ -67,8 +70,12 @@ def training_run() -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", type=Path, help="models directory (default: a fresh default model)")
-    parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
+    parser.add_argument(
+        "--models", type=Path, help="models directory (default: a fresh default model)"
+    )
+    parser.add_argument(
+        "--datasets", type=Path, default=ROOT.parent / "shared" / "datasets"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-training", action="store_true")
     args = parser.parse_args()
@@ -86,8 +93,10 @@ def main() -> None:
         p50 = us[len(us) // 2]
         p99 = us[int(len(us) * 0.99)]
         print(f"model load + compile: {load_ms:.0f} ms")
-        print(f"single comment, full path ({name}, {len(us)} calls): "
-              f"p50 {p50:.0f} us, p99 {p99:.0f} us, mean {statistics.fmean(us):.0f} us")
+        print(
+            f"single comment, full path ({name}, {len(us)} calls): "
+            f"p50 {p50:.0f} us, p99 {p99:.0f} us, mean {statistics.fmean(us):.0f} us"
+        )
         t = time.perf_counter()
         for _ in range(args.rounds):
             moderator.score_many(comments)
@@ -100,7 +109,9 @@ def main() -> None:
         print(f"batch, spam score only: {rate:,.0f} comments/s on one core")
     if not args.skip_training:
         seconds, peak = training_run()
-        print(f"training on training_data/: {seconds:.0f} s wall, peak RSS {peak:.0f} MiB")
+        print(
+            f"training on training_data/: {seconds:.0f} s wall, peak RSS {peak:.0f} MiB"
+        )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Model quality on the public labelled data in ../shared/datasets (read at run time).
 
 Prints one table:
-  (a) the default model (trained on training_data/ only) scored on YouTube 01-04 and SMS;
+  (a) the default model (trained on training_data/ only) on YouTube 01-04 and SMS;
   (b) leave-one-video-out over YouTube 01-04, each model trained through the same code
       path as `moderation train --text-col CONTENT --label-col CLASS`;
   (c) SMS Spam Collection, stratified 5-fold CV (duplicate texts kept in one fold).
@@ -64,12 +64,20 @@ def row(name: str, m: dict) -> dict:
 def part_a(datasets: Path, work: Path, options: TrainingOptions) -> list[dict]:
     t = time.perf_counter()
     path, _ = train_files([ROOT / "training_data"], work / "default", options=options)
-    print(f"(a) trained the default model in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    print(
+        f"(a) trained the default model in {time.perf_counter() - t:.0f} s",
+        file=sys.stderr,
+    )
     moderator = Moderator.load(work / "default")
     rows = []
     for f in youtube_files(datasets):
         data = load_labelled([f], text_col="CONTENT", label_col="CLASS")
-        rows.append(row(f"(a) default -> {f.stem}", metrics(moderator, data.comments, data.labels)))
+        rows.append(
+            row(
+                f"(a) default -> {f.stem}",
+                metrics(moderator, data.comments, data.labels),
+            )
+        )
     rows.append(mean_row("(a) default -> YouTube mean", rows))
     comments, labels = sms(datasets)
     rows.append(row("(a) default -> SMS", metrics(moderator, comments, labels)))
@@ -83,12 +91,20 @@ def part_b(datasets: Path, work: Path, options: TrainingOptions) -> list[dict]:
         t = time.perf_counter()
         models = work / f"lovo-{held_out.stem}"
         train_files(
-            [f for f in files if f != held_out], models,
-            text_col="CONTENT", label_col="CLASS", options=options,
+            [f for f in files if f != held_out],
+            models,
+            text_col="CONTENT",
+            label_col="CLASS",
+            options=options,
         )
         moderator = Moderator.load(models)
         data = load_labelled([held_out], text_col="CONTENT", label_col="CLASS")
-        rows.append(row(f"(b) LOVO -> {held_out.stem}", metrics(moderator, data.comments, data.labels)))
+        rows.append(
+            row(
+                f"(b) LOVO -> {held_out.stem}",
+                metrics(moderator, data.comments, data.labels),
+            )
+        )
         print(f"(b) {held_out.stem}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
     rows.append(mean_row("(b) LOVO mean", rows))
     return rows
@@ -98,18 +114,32 @@ def part_c(datasets: Path, work: Path, options: TrainingOptions) -> list[dict]:
     comments, labels = sms(datasets)
     y = np.array([label is Label.SPAM for label in labels])
     ids: dict[str, int] = {}
-    groups = np.array([ids.setdefault(normalise(c.content), len(ids)) for c in comments])
-    folds = StratifiedGroupKFold(5, shuffle=True, random_state=0).split(comments, y, groups)
+    groups = np.array(
+        [ids.setdefault(normalise(c.content), len(ids)) for c in comments]
+    )
+    folds = StratifiedGroupKFold(5, shuffle=True, random_state=0).split(
+        comments, y, groups
+    )
     rows = []
     for i, (train_idx, test_idx) in enumerate(folds, start=1):
         t = time.perf_counter()
-        model = train([comments[j] for j in train_idx], [labels[j] for j in train_idx], options)
+        model = train(
+            [comments[j] for j in train_idx], [labels[j] for j in train_idx], options
+        )
         models = work / f"sms-{i}"
-        save_model(model, models, {"files": ["SMSSpamCollection"], "sha256": f"fold{i}"})
+        save_model(
+            model, models, {"files": ["SMSSpamCollection"], "sha256": f"fold{i}"}
+        )
         moderator = Moderator.load(models)
         rows.append(
-            row(f"(c) SMS fold {i}", metrics(
-                moderator, [comments[j] for j in test_idx], [labels[j] for j in test_idx]))
+            row(
+                f"(c) SMS fold {i}",
+                metrics(
+                    moderator,
+                    [comments[j] for j in test_idx],
+                    [labels[j] for j in test_idx],
+                ),
+            )
         )
         print(f"(c) fold {i}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
     rows.append(mean_row("(c) SMS 5-fold mean", rows))
@@ -125,17 +155,24 @@ def mean_row(name: str, rows: list[dict]) -> dict:
 
 
 def print_table(rows: list[dict]) -> None:
-    head = f"{'':<34} {'n':>5} {'precision':>9} {'recall':>7} {'F1':>6} {'MCC':>6} {'ROC AUC':>7} {'R@1%FPR':>7}"
+    head = (
+        f"{'':<34} {'n':>5} {'precision':>9} {'recall':>7} {'F1':>6} {'MCC':>6} "
+        f"{'ROC AUC':>7} {'R@1%FPR':>7}"
+    )
     print(head)
     for r in rows:
         cells = [("-" if r[c] is None else f"{r[c]:.3f}") for c in COLUMNS]
-        print(f"{r['name']:<34} {r['n']:>5} {cells[0]:>9} {cells[1]:>7} {cells[2]:>6} "
-              f"{cells[3]:>6} {cells[4]:>7} {cells[5]:>7}")
+        print(
+            f"{r['name']:<34} {r['n']:>5} {cells[0]:>9} {cells[1]:>7} {cells[2]:>6} "
+            f"{cells[3]:>6} {cells[4]:>7} {cells[5]:>7}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
+    parser.add_argument(
+        "--datasets", type=Path, default=ROOT.parent / "shared" / "datasets"
+    )
     parser.add_argument("--only", default="a,b,c")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args()

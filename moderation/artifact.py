@@ -83,12 +83,14 @@ def save_model(
         ArtifactError: the directory cannot be written.
     """
     created = datetime.now(timezone.utc)
-    version = f"{created:%Y%m%dT%H%M%SZ}-{data_summary.get('sha256', '')[:8] or 'model'}"
-    target = models_dir / version
+    base = f"{created:%Y%m%dT%H%M%SZ}-{data_summary.get('sha256', '')[:8] or 'model'}"
+    version = base
     try:
         models_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=models_dir))
-        joblib.dump({"spam": model.spam, "low_value": model.low_value}, tmp / MODEL_FILE)
+        joblib.dump(
+            {"spam": model.spam, "low_value": model.low_value}, tmp / MODEL_FILE
+        )
         manifest = {
             "format_version": FORMAT_VERSION,
             "version": version,
@@ -104,16 +106,35 @@ def save_model(
             },
             "thresholds": model.thresholds.to_dict(),
             "metrics": {"cross_validated": model.metrics},
-            "questions": ["spam"] + (["low_value"] if model.low_value is not None else []),
+            "questions": ["spam"]
+            + (["low_value"] if model.low_value is not None else []),
         }
-        (tmp / MANIFEST_FILE).write_text(
-            json.dumps(manifest, indent=2, default=_jsonable) + "\n", encoding="utf-8"
-        )
-        os.replace(tmp, target)
+        # Two trainings on the same data within one second get -2, -3...: renaming
+        # onto an existing version directory fails, so the next name is tried.
+        for attempt in range(1, 100):
+            version = base if attempt == 1 else f"{base}-{attempt}"
+            manifest["version"] = version
+            (tmp / MANIFEST_FILE).write_text(
+                json.dumps(manifest, indent=2, default=_jsonable) + "\n",
+                encoding="utf-8",
+            )
+            target = models_dir / version
+            if target.exists():
+                continue
+            try:
+                os.replace(tmp, target)
+                break
+            except OSError:
+                if not target.exists():
+                    raise
+        else:
+            raise ArtifactError(f"cannot find a free version name for {base}")
         if make_current:
             set_current(models_dir, version)
     except OSError as exc:
-        raise ArtifactError(f"cannot write the model to {models_dir}: {exc.strerror}") from exc
+        raise ArtifactError(
+            f"cannot write the model to {models_dir}: {exc.strerror}"
+        ) from exc
     return target
 
 
@@ -172,20 +193,23 @@ def load_model(models_dir: Path, version: str | Path | None = None) -> LoadedMod
         path = (models_dir / candidate).resolve()
     if path.parent != root:
         raise ArtifactError(
-            f"{version} is not a model version inside the models directory {models_dir}; "
+            f"{version} is not a model version inside the models directory "
+            f"{models_dir}; "
             "only models this service wrote there are loaded (joblib runs code on load)"
         )
     manifest = _read_manifest(path)
     found = manifest.get("format_version")
     if found != FORMAT_VERSION:
         raise ArtifactError(
-            f"{path.name}: model format {found!r} is not the supported {FORMAT_VERSION}; "
+            f"{path.name}: model format {found!r} is not the supported "
+            f"{FORMAT_VERSION}; "
             "retrain with this version of moderation"
         )
     built = manifest.get("libraries", {}).get("scikit-learn")
     if built != sklearn.__version__:
         raise ArtifactError(
-            f"{path.name}: built with scikit-learn {built}, but {sklearn.__version__} is "
+            f"{path.name}: built with scikit-learn {built}, but "
+            f"{sklearn.__version__} is "
             "installed; retrain the model or install the matching scikit-learn"
         )
     model_file = path / MODEL_FILE
@@ -213,7 +237,9 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ArtifactError(f"{path}: no {MANIFEST_FILE}; not a model directory") from None
+        raise ArtifactError(
+            f"{path}: no {MANIFEST_FILE}; not a model directory"
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ArtifactError(f"{path.name}: {MANIFEST_FILE} is not valid JSON") from exc
     if not isinstance(manifest, dict):

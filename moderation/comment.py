@@ -17,7 +17,15 @@ from typing import Any
 
 from moderation.errors import InvalidComment
 
-__all__ = ["Author", "Comment", "Context", "Label", "Post", "COMMENT_TYPES", "parse_label"]
+__all__ = [
+    "Author",
+    "Comment",
+    "Context",
+    "Label",
+    "Post",
+    "COMMENT_TYPES",
+    "parse_label",
+]
 
 COMMENT_TYPES = (
     "comment",
@@ -56,7 +64,7 @@ _LABEL_ALIASES = {
 
 
 def parse_label(value: object) -> Label:
-    """Read a label as the contract allows: names, ``1/true`` for spam, ``0/false`` for ham.
+    """Read a label as the contract allows: names, ``1/true`` (spam), ``0/false`` (ham).
 
     Args:
         value: the raw value from a file or request (string, int or bool).
@@ -143,7 +151,9 @@ class Comment:
                 characters; the message names the field.
         """
         if not isinstance(data, dict):
-            raise InvalidComment("the comment must be a JSON object with a 'content' field")
+            raise InvalidComment(
+                "the comment must be a JSON object with a 'content' field"
+            )
         if "content" not in data:
             raise InvalidComment("'content' is required: the text of the comment")
         content = _text(data["content"], "content")
@@ -162,10 +172,13 @@ class Comment:
         return asdict(self)
 
     def to_row(self) -> dict[str, Any]:
-        """Flatten into the columns the feature pipeline reads (``author_followers``...)."""
+        """Flatten into the columns the feature pipeline reads (``author_name``...)."""
         row: dict[str, Any] = {"content": self.content, "type": self.type}
-        for prefix, section in (("author", self.author), ("post", self.post),
-                                ("context", self.context)):
+        for prefix, section in (
+            ("author", self.author),
+            ("post", self.post),
+            ("context", self.context),
+        ):
             for f in fields(section):
                 row[f"{prefix}_{f.name}"] = getattr(section, f.name)
         return row

@@ -52,8 +52,10 @@ class LabelledData:
     def digest(self) -> str:
         """sha256 of the texts and labels, in order: identifies a training set."""
         h = hashlib.sha256()
-        for comment, label in zip(self.comments, self.labels):
-            h.update(json.dumps([comment.to_dict(), label.value], sort_keys=True).encode())
+        for comment, label in zip(self.comments, self.labels, strict=True):
+            h.update(
+                json.dumps([comment.to_dict(), label.value], sort_keys=True).encode()
+            )
         return h.hexdigest()
 
 
@@ -67,7 +69,9 @@ def data_files(paths: Sequence[str | Path]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in DATA_SUFFIXES)
+            found = sorted(
+                p for p in path.rglob("*") if p.suffix.lower() in DATA_SUFFIXES
+            )
             if not found:
                 raise DataError(
                     f"{path}: no data files in this folder "
@@ -113,7 +117,9 @@ def _load_file(path: Path, text_col: str, label_col: str) -> LabelledData:
             if suffix in (".jsonl", ".ndjson"):
                 records: Iterable[tuple[int, dict[str, object]]] = _jsonl(path, fh)
             elif suffix in (".csv", ".tsv"):
-                records = _csv(path, fh, "\t" if suffix == ".tsv" else ",", text_col, label_col)
+                records = _csv(
+                    path, fh, "\t" if suffix == ".tsv" else ",", text_col, label_col
+                )
             else:
                 raise DataError(
                     f"{path}: unknown file type {suffix or '(none)'!r}; "
@@ -127,7 +133,9 @@ def _load_file(path: Path, text_col: str, label_col: str) -> LabelledData:
                 data.sources.append(path.name)
             return data
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not valid UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        raise DataError(
+            f"{path}: not valid UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from exc
     except OSError as exc:
         raise DataError(f"{path}: cannot read the file ({exc.strerror})") from exc
 

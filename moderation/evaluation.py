@@ -8,16 +8,19 @@ not train or load models.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import matthews_corrcoef, roc_auc_score
+from numpy.typing import ArrayLike
+from sklearn.metrics import roc_auc_score
 
 __all__ = ["binary_metrics", "recall_at_fpr", "threshold_at_fpr"]
 
 
-def recall_at_fpr(y_true: Sequence[int], scores: Sequence[float], max_fpr: float) -> float:
+def recall_at_fpr(
+    y_true: ArrayLike, scores: ArrayLike, max_fpr: float
+) -> float:
     """Share of positives caught by the best threshold that flags at most ``max_fpr``
     of the negatives (ties count against the threshold, as in practice).
 
@@ -31,7 +34,7 @@ def recall_at_fpr(y_true: Sequence[int], scores: Sequence[float], max_fpr: float
     return float((s[y] >= threshold).mean())
 
 
-def threshold_at_fpr(negative_scores: Sequence[float], max_fpr: float) -> float:
+def threshold_at_fpr(negative_scores: ArrayLike, max_fpr: float) -> float:
     """The lowest threshold ``t`` such that ``score >= t`` flags at most ``max_fpr`` of
     the given negative scores.
 
@@ -52,7 +55,7 @@ def threshold_at_fpr(negative_scores: Sequence[float], max_fpr: float) -> float:
 
 
 def binary_metrics(
-    y_true: Sequence[int], scores: Sequence[float], threshold: float
+    y_true: ArrayLike, scores: ArrayLike, threshold: float
 ) -> dict[str, Any]:
     """The contract's evaluation figures for one question.
 
@@ -86,10 +89,17 @@ def binary_metrics(
         "precision": precision,
         "recall": recall,
         "f1": f1,
-        "mcc": float(matthews_corrcoef(y, flagged)) if y.size else None,
+        "mcc": _mcc(tp, fp, tn, fn) if both else None,
         "roc_auc": float(roc_auc_score(y, s)) if both else None,
         "recall_at_1pct_fpr": recall_at_fpr(y, s, 0.01) if both else None,
         "fpr": fp / (fp + tn) if fp + tn else None,
         "threshold": float(threshold),
         "confusion": {"tp": tp, "fp": fp, "tn": tn, "fn": fn},
     }
+
+
+def _mcc(tp: int, fp: int, tn: int, fn: int) -> float:
+    # Matthews correlation from the confusion counts; 0 when a margin is empty (a
+    # threshold that flags everything or nothing), the usual convention.
+    denominator = math.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    return (tp * tn - fp * fn) / denominator if denominator else 0.0

@@ -43,8 +43,14 @@ def _plural(n: int, word: str) -> str:
 
 # signal name -> (code, sentence from the raw value)
 _SIGNALS = {
-    "links__count": ("links", lambda v: f"The comment contains {_plural(_count(v), 'link')}."),
-    "links__per_word": ("link_density", lambda v: "The comment is mostly links, with little text."),
+    "links__count": (
+        "links",
+        lambda v: f"The comment contains {_plural(_count(v), 'link')}.",
+    ),
+    "links__per_word": (
+        "link_density",
+        lambda v: "The comment is mostly links, with little text.",
+    ),
     "links__distinct_domains": (
         "many_domains",
         lambda v: f"The comment links to {_plural(_count(v), 'different site')}.",
@@ -55,26 +61,49 @@ _SIGNALS = {
     ),
     "links__anchor_tags": (
         "html_links",
-        lambda v: f"The comment has {_plural(_count(v), 'HTML or BBCode link')} with anchor text.",
+        lambda v: (
+            f"The comment has {_plural(_count(v), 'HTML or BBCode link')} "
+            "with anchor text."
+        ),
     ),
-    "contact__emails": ("email_address", lambda v: "The comment contains an e-mail address."),
-    "contact__phones": ("phone_number", lambda v: "The comment contains a phone number."),
+    "contact__emails": (
+        "email_address",
+        lambda v: "The comment contains an e-mail address.",
+    ),
+    "contact__phones": (
+        "phone_number",
+        lambda v: "The comment contains a phone number.",
+    ),
     "contact__messenger": (
         "messenger_contact",
-        lambda v: "The comment asks to be contacted on a messenger (WhatsApp, Telegram, DM).",
+        lambda v: (
+            "The comment asks to be contacted on a messenger (WhatsApp, Telegram, DM)."
+        ),
     ),
-    "text__length": ("length", lambda v: f"The comment is {_count(v)} characters long."),
-    "text__words": ("word_count", lambda v: f"The comment has {_plural(_count(v), 'word')}."),
+    "text__length": (
+        "length",
+        lambda v: f"The comment is {_count(v)} characters long.",
+    ),
+    "text__words": (
+        "word_count",
+        lambda v: f"The comment has {_plural(_count(v), 'word')}.",
+    ),
     "text__caps_ratio": (
         "capitals",
         lambda v: f"{round(v * 100)}% of the comment's letters are capitals.",
     ),
-    "text__shouting": ("shouting", lambda v: "The comment is written in capitals (shouting)."),
+    "text__shouting": (
+        "shouting",
+        lambda v: "The comment is written in capitals (shouting).",
+    ),
     "text__exclamations": (
         "exclamations",
         lambda v: f"The comment exclaims {_plural(_count(v), 'time')}.",
     ),
-    "text__money": ("money_talk", lambda v: "The comment talks about money, earnings or crypto."),
+    "text__money": (
+        "money_talk",
+        lambda v: "The comment talks about money, earnings or crypto.",
+    ),
     "text__digit_ratio": (
         "digits",
         lambda v: f"{round(v * 100)}% of the comment's characters are digits.",
@@ -85,7 +114,11 @@ _SIGNALS = {
 # question -> direction -> (code for terms, code for phrases, what the direction means)
 _TEXT = {
     ("spam", True): ("spam_word", "spam_phrase", "is typical of spam"),
-    ("spam", False): ("genuine_word", "genuine_phrase", "is typical of genuine comments"),
+    ("spam", False): (
+        "genuine_word",
+        "genuine_phrase",
+        "is typical of genuine comments",
+    ),
     ("low_value", True): (
         "low_value_word",
         "low_value_phrase",
@@ -127,12 +160,20 @@ def reasons(
     for e in ranked[:limit]:
         weight = round(sign * e.weight, 3)
         if e.kind == "signal":
-            code, sentence = _SIGNALS.get(
-                e.name, (e.name, lambda v, n=e.name: f"The signal {n} is {v:.3g}.")
-            )
-            out.append(Reason(code, sentence(e.value), weight))
+            if e.name in _SIGNALS:
+                code, sentence = _SIGNALS[e.name]
+                message = sentence(e.value)
+            else:
+                code, message = e.name, f"The signal {e.name} is {e.value:.3g}."
+            out.append(Reason(code, message, weight))
         elif e.kind == "phrase":
-            out.append(Reason(phrase_code, f"The phrase “{_display(e.name)}” {meaning}.", weight))
+            out.append(
+                Reason(
+                    phrase_code, f"The phrase “{_display(e.name)}” {meaning}.", weight
+                )
+            )
         else:
-            out.append(Reason(word_code, f"The word “{_display(e.name)}” {meaning}.", weight))
+            out.append(
+                Reason(word_code, f"The word “{_display(e.name)}” {meaning}.", weight)
+            )
     return out

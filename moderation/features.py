@@ -44,9 +44,26 @@ SIGNAL_NAMES = (
 
 SHORTENER_HOSTS = frozenset(
     {
-        "bit.ly", "goo.gl", "tinyurl.com", "t.co", "ow.ly", "is.gd", "buff.ly",
-        "cutt.ly", "rebrand.ly", "shorturl.at", "rb.gy", "tiny.cc", "lnkd.in",
-        "linkbucks.com", "adf.ly", "bl.ink", "t.ly", "s.id", "v.gd", "shorte.st",
+        "bit.ly",
+        "goo.gl",
+        "tinyurl.com",
+        "t.co",
+        "ow.ly",
+        "is.gd",
+        "buff.ly",
+        "cutt.ly",
+        "rebrand.ly",
+        "shorturl.at",
+        "rb.gy",
+        "tiny.cc",
+        "lnkd.in",
+        "linkbucks.com",
+        "adf.ly",
+        "bl.ink",
+        "t.ly",
+        "s.id",
+        "v.gd",
+        "shorte.st",
     }
 )
 # Patterns below run on normalised (lower-case) text, where links, e-mail addresses
@@ -108,10 +125,11 @@ def content_signals(text: str, normalised: str | None = None) -> list[float]:
 
 
 class ContentSignals(TransformerMixin, BaseEstimator):
-    """Transformer: one column of comment texts -> the ``SIGNAL_NAMES`` signals.
+    """Transformer: comment texts -> the ``SIGNAL_NAMES`` signals.
 
-    Takes a 2-D input whose single column holds the comment text (what a
-    ``ColumnTransformer`` passes for ``["content"]``); any value is read as text.
+    Takes a 2-D input whose column holds the comment text (what a
+    ``ColumnTransformer`` passes for ``["content"]``); with several columns a row's
+    cells are joined into one text.
     """
 
     def fit(self, X: Any, y: Any = None) -> ContentSignals:
@@ -136,11 +154,9 @@ class ContentSignals(TransformerMixin, BaseEstimator):
         array = validate_data(
             self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan"
         )
-        if array.shape[1] != 1:
-            raise ValueError(
-                f"ContentSignals takes one column of comment texts, got {array.shape[1]}"
-            )
-        return ["" if v is None else str(v) for v in array[:, 0]]
+        # Each row's text is its cells joined by a space: the comment itself for the
+        # one ``content`` column the pipeline passes; any value is read as text.
+        return [" ".join("" if v is None else str(v) for v in row) for row in array]
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -39,7 +39,10 @@ class Decision:
         return {
             "id": self.id,
             "verdict": self.verdict.value,
-            "scores": {"spam": round(self.spam, 6), "low_value": round(self.low_value, 6)},
+            "scores": {
+                "spam": round(self.spam, 6),
+                "low_value": round(self.low_value, 6),
+            },
             "reasons": [r.to_dict() for r in self.reasons],
             "model": self.model,
         }
@@ -71,7 +74,9 @@ class Moderator:
         )
 
     @classmethod
-    def load(cls, models_dir: Path, version: str | None = None, **policy: Any) -> Moderator:
+    def load(
+        cls, models_dir: Path, version: str | None = None, **policy: Any
+    ) -> Moderator:
         """Load and verify a model version (default: current) and build a Moderator."""
         return cls(load_model(models_dir, version), **policy)
 
@@ -100,4 +105,6 @@ class Moderator:
 
     def spam_scores(self, comments: Sequence[Comment]) -> list[float]:
         """Spam probabilities only, without reasons (evaluation over many comments)."""
-        return [self._spam.score(RowCache(c.to_row()), explain=False)[0] for c in comments]
+        return [
+            self._spam.score(RowCache(c.to_row()), explain=False)[0] for c in comments
+        ]

@@ -63,7 +63,9 @@ def ensure_model(
     """The current model version, training the default model first if there is none."""
     version = current_version(models_dir)
     if version is None:
-        path, _ = train_files([training_data], models_dir, options=options, progress=progress)
+        path, _ = train_files(
+            [training_data], models_dir, options=options, progress=progress
+        )
         version = path.name
     return version
 
@@ -121,7 +123,9 @@ def evaluate_files(
     per_source: dict[str, dict[str, Any]] = {}
     for source in dict.fromkeys(data.sources):
         idx = [i for i, s in enumerate(data.sources) if s == source]
-        per_source[source] = binary_metrics([y[i] for i in idx], [scores[i] for i in idx], threshold)
+        per_source[source] = binary_metrics(
+            [y[i] for i in idx], [scores[i] for i in idx], threshold
+        )
     return Evaluation(
         model=moderator.version,
         files=list(dict.fromkeys(data.sources)),

@@ -48,7 +48,7 @@ def build_pipeline(
     calibration_folds: int = 5,
     seed: int = 0,
 ) -> Pipeline:
-    """An unfitted pipeline: comment rows -> calibrated probability of the positive class.
+    """An unfitted pipeline: comment rows -> calibrated probability of the positive.
 
     Args:
         word_ngrams: smallest and largest word n-gram.
@@ -71,7 +71,9 @@ def build_pipeline(
             (
                 "words",
                 TfidfVectorizer(
-                    analyzer=WordNgrams(*word_ngrams), binary=binary, sublinear_tf=True,
+                    analyzer=WordNgrams(*word_ngrams),
+                    binary=binary,
+                    sublinear_tf=True,
                     dtype=np.float64,
                 ),
                 "content",
@@ -79,8 +81,11 @@ def build_pipeline(
             (
                 "chars",
                 TfidfVectorizer(
-                    analyzer=CharNgrams(*char_ngrams), binary=binary, sublinear_tf=True,
-                    min_df=char_min_df, dtype=np.float64,
+                    analyzer=CharNgrams(*char_ngrams),
+                    binary=binary,
+                    sublinear_tf=True,
+                    min_df=char_min_df,
+                    dtype=np.float64,
                 ),
                 "content",
             ),
@@ -90,7 +95,9 @@ def build_pipeline(
         transformer_weights={"signals": signal_weight},
     )
     classifier = CalibratedClassifierCV(
-        LogisticRegression(C=C, class_weight="balanced", max_iter=5000, random_state=seed),
+        LogisticRegression(
+            C=C, class_weight="balanced", max_iter=5000, random_state=seed
+        ),
         method="sigmoid",
         cv=StratifiedKFold(calibration_folds, shuffle=True, random_state=seed),
         ensemble=False,

@@ -4,7 +4,7 @@ The model answers two statistical questions (how likely is this spam, how likely
 this low-value); the policy answers the decision question, with thresholds chosen at
 training time for a target false-positive rate and overridable in configuration:
 
-    spam >= discard    -> discard   (blatant: no held-out genuine comment scored this high)
+    spam >= discard    -> discard   (blatant: no held-out genuine comment scored so)
     spam >= spam       -> spam
     spam >= hold       -> hold      (unsure: a person decides; never binned)
     low_value >= low_value -> hold  (adds nothing: a person decides)
@@ -63,7 +63,9 @@ class Thresholds:
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
             if value is not None and not 0.0 <= value <= 1.0:
-                raise ConfigError(f"threshold {name} = {value!r} must be between 0 and 1")
+                raise ConfigError(
+                    f"threshold {name} = {value!r} must be between 0 and 1"
+                )
         if self.hold > self.spam:
             raise ConfigError(
                 f"threshold hold = {self.hold} is above spam = {self.spam}; "
@@ -80,7 +82,12 @@ class Thresholds:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Thresholds:
-        return cls(**{k: data.get(k) for k in ("hold", "spam", "discard", "low_value")})
+        return cls(
+            hold=float(data["hold"]),
+            spam=float(data["spam"]),
+            discard=None if data.get("discard") is None else float(data["discard"]),
+            low_value=None if data.get("low_value") is None else float(data["low_value"]),
+        )
 
     def override(self, **values: float | None) -> Thresholds:
         """A copy with the given thresholds replaced (``None`` values are ignored)."""
@@ -88,7 +95,7 @@ class Thresholds:
 
 
 def reaches(score: float, threshold: float | None) -> bool:
-    """True when ``score`` is at or above ``threshold``; a ``None`` threshold is never reached."""
+    """True when ``score`` is at or above ``threshold``; ``None`` is never reached."""
     return threshold is not None and score >= threshold
 
 

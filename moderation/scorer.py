@@ -123,7 +123,9 @@ class _TextBlock:
                 g: (1.0 + math.log(n) if self.sublinear else float(n))
                 for g, n in counts.items()
             }
-            norm = math.sqrt(sum(tf * tf * self.idf_squared[g] for g, tf in tfs.items()))
+            norm = math.sqrt(
+                sum(tf * tf * self.idf_squared[g] for g, tf in tfs.items())
+            )
             scaled = {g: tf * weight[g] / norm for g, tf in tfs.items()}
             total = sum(scaled.values())
             if not explain:
@@ -156,7 +158,9 @@ class _DenseBlock:
         values = cache.memo(key, lambda: self.function(cache.content, cache.normalised))
         evidence = []
         total = 0.0
-        for name, x, m, s, c in zip(self.names, values, self.mean, self.scale, self.coef):
+        for name, x, m, s, c in zip(  # noqa: B905 - equal lengths by construction
+            self.names, values, self.mean, self.scale, self.coef
+        ):
             w = c * (x - m) / s
             total += w
             if x:
@@ -166,7 +170,7 @@ class _DenseBlock:
 
 @dataclass
 class CompiledModel:
-    """A fitted pipeline as dictionaries; ``score`` gives the probability and evidence."""
+    """A fitted pipeline as dictionaries; ``score`` gives probability and evidence."""
 
     intercept: float
     sigmoid_a: float
@@ -174,7 +178,9 @@ class CompiledModel:
     text_blocks: list[_TextBlock] = field(default_factory=list)
     dense_blocks: list[_DenseBlock] = field(default_factory=list)
 
-    def score(self, cache: RowCache, explain: bool = True) -> tuple[float, list[Evidence]]:
+    def score(
+        self, cache: RowCache, explain: bool = True
+    ) -> tuple[float, list[Evidence]]:
         """Probability of the positive class for one comment, and what drove it.
 
         Args:
@@ -201,7 +207,8 @@ class CompiledModel:
                 evidence.extend(dense_evidence)
         if explain:
             evidence.extend(
-                Evidence("phrase" if " " in t else "term", t, w) for t, w in terms.items()
+                Evidence("phrase" if " " in t else "term", t, w)
+                for t, w in terms.items()
             )
         z = self.sigmoid_a * decision + self.sigmoid_b
         probability = 1.0 / (1.0 + math.exp(z)) if z > -700 else 1.0
@@ -223,7 +230,9 @@ def compile_pipeline(pipeline: Pipeline) -> CompiledModel:
     features = pipeline.named_steps["features"]
     calibrated = pipeline.named_steps["classifier"]
     if len(calibrated.calibrated_classifiers_) != 1:
-        raise ArtifactError("only pipelines calibrated with ensemble=False can be compiled")
+        raise ArtifactError(
+            "only pipelines calibrated with ensemble=False can be compiled"
+        )
     inner = calibrated.calibrated_classifiers_[0]
     estimator = inner.estimator
     calibrator = inner.calibrators[0]
@@ -249,7 +258,8 @@ def compile_pipeline(pipeline: Pipeline) -> CompiledModel:
                 _TextBlock(
                     analyzer=transformer.analyzer,
                     idf_squared={
-                        g: float(idf[i]) ** 2 for g, i in transformer.vocabulary_.items()
+                        g: float(idf[i]) ** 2
+                        for g, i in transformer.vocabulary_.items()
                     },
                     weight={
                         g: float(idf[i] * block_coef[i])
@@ -259,7 +269,9 @@ def compile_pipeline(pipeline: Pipeline) -> CompiledModel:
                     sublinear=transformer.sublinear_tf,
                 )
             )
-        elif isinstance(transformer, Pipeline) and hasattr(transformer[0], "signals_function"):
+        elif isinstance(transformer, Pipeline) and hasattr(
+            transformer[0], "signals_function"
+        ):
             signals, scaler = transformer[0], transformer[-1]
             model.dense_blocks.append(
                 _DenseBlock(
@@ -271,7 +283,11 @@ def compile_pipeline(pipeline: Pipeline) -> CompiledModel:
                 )
             )
         else:
-            raise ArtifactError(f"cannot compile the feature block {name!r} ({transformer!r})")
+            raise ArtifactError(
+                f"cannot compile the feature block {name!r} ({transformer!r})"
+            )
     if offset != coef.size:
-        raise ArtifactError("the compiled features do not cover the model's coefficients")
+        raise ArtifactError(
+            "the compiled features do not cover the model's coefficients"
+        )
     return model

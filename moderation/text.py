@@ -150,7 +150,9 @@ class WordNgrams:
         tokens = tokenise(normalised)
         grams: list[str] = tokens[:] if self.min_n == 1 else []
         for n in range(max(self.min_n, 2), self.max_n + 1):
-            grams.extend(map(" ".join, zip(*(tokens[i:] for i in range(n)))))
+            grams.extend(
+                map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
+            )
         return grams
 
     def __repr__(self) -> str:

@@ -126,7 +126,9 @@ def train(
     spam_oof = _calibrated(spam_model, spam_decisions)
 
     thresholds = choose_thresholds(y_spam, spam_oof, options)
-    metrics: dict[str, Any] = {"spam": binary_metrics(y_spam, spam_oof, thresholds.spam)}
+    metrics: dict[str, Any] = {
+        "spam": binary_metrics(y_spam, spam_oof, thresholds.spam)
+    }
 
     low_value_model = None
     not_spam = ~y_spam
@@ -140,14 +142,18 @@ def train(
         say("low value: fitting the final model")
         low_value_model = build_pipeline(**low_params).fit(X_ns, y_low)
         low_oof = _calibrated(low_value_model, low_decisions)
-        low_threshold = max(0.5, threshold_at_fpr(low_oof[~y_low], options.low_value_fpr))
+        low_threshold = max(
+            0.5, threshold_at_fpr(low_oof[~y_low], options.low_value_fpr)
+        )
         thresholds = Thresholds(
             hold=thresholds.hold,
             spam=thresholds.spam,
             discard=thresholds.discard,
             low_value=min(low_threshold, 1.0),
         )
-        metrics["low_value"] = binary_metrics(y_low, low_oof, thresholds.low_value or 1.0)
+        metrics["low_value"] = binary_metrics(
+            y_low, low_oof, thresholds.low_value or 1.0
+        )
         params["low_value"] = low_params
 
     counts = {label.value: labels.count(label) for label in Label}
@@ -204,7 +210,9 @@ def _folds(
     y: np.ndarray, groups: np.ndarray, options: TrainingOptions
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     n_splits = min(options.folds, int(y.sum()), int((~y).sum()))
-    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=options.seed)
+    cv = StratifiedGroupKFold(
+        n_splits=n_splits, shuffle=True, random_state=options.seed
+    )
     return list(cv.split(np.zeros(len(y)), y, groups))
 
 
@@ -223,15 +231,20 @@ def _cross_validate(
         delayed(_fold_decisions)(X, y, train_idx, test_idx, base, options)
         for train_idx, test_idx in folds
     )
+
     def mean_auc(C: float) -> float:
         return float(
             np.mean(
-                [roc_auc_score(y[test], d[C], max_fpr=0.05) for (_, test), d in zip(folds, results)]
+                [
+                    roc_auc_score(y[test], d[C], max_fpr=0.05)
+                    for (_, test), d in zip(folds, results, strict=True)
+                ]
             )
         )
+
     best = max(options.C_grid, key=lambda C: (mean_auc(C), -C))
     decisions = np.zeros(len(y))
-    for (_, test_idx), fold_decisions in zip(folds, results):
+    for (_, test_idx), fold_decisions in zip(folds, results, strict=True):
         decisions[test_idx] = fold_decisions[best]
     return dict(base, C=best), decisions
 
@@ -260,5 +273,7 @@ def _calibrated(pipeline: Pipeline, decisions: np.ndarray) -> np.ndarray:
     # Held-out decision values mapped through the final model's own sigmoid, which was
     # fitted on cross-validated decision values of the same kind: held-out
     # probabilities on the scale the policy thresholds are compared against.
-    calibrator = pipeline.named_steps["classifier"].calibrated_classifiers_[0].calibrators[0]
+    calibrator = (
+        pipeline.named_steps["classifier"].calibrated_classifiers_[0].calibrators[0]
+    )
     return np.asarray(calibrator.predict(decisions), dtype=float)

@@ -13,52 +13,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from moderation.features import SIGNAL_NAMES, ContentSignals, content_signals
 
-# ContentSignals reads exactly one column: the comment text, as the ColumnTransformer
-# passes ["content"]. The checks below fit on random numeric arrays of 2 to 10
-# columns, which it refuses by design ("takes one column of comment texts"), so they
-# cannot apply to a text transformer. Each is covered on one-column text input by the
-# tests after them (fit returns self, n_features_in_, pickling, order and subset
-# invariance, idempotence, not-fitted error). xfail_strict makes a check that starts
-# passing fail here, so this list cannot go stale.
-_MULTI_COLUMN = "fits on a numeric array of several columns; ContentSignals reads one text column"
-_EXPECTED_FAILED_CHECKS = {
-    name: _MULTI_COLUMN
-    for name in (
-        "check_fit_score_takes_y",
-        "check_estimators_overwrite_params",
-        "check_dont_overwrite_parameters",
-        "check_estimators_fit_returns_self",
-        "check_readonly_memmap_input",
-        "check_n_features_in_after_fitting",
-        "check_positive_only_tag_during_fit",
-        "check_estimators_dtypes",
-        "check_dtype_object",
-        "check_pipeline_consistency",
-        "check_estimators_pickle",
-        "check_f_contiguous_array_estimator",
-        "check_transformer_data_not_an_array",
-        "check_transformer_general",
-        "check_transformer_preserve_dtypes",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_dict_unchanged",
-        "check_fit_idempotent",
-        "check_fit_check_is_fitted",
-        "check_n_features_in",
-        "check_fit2d_predict1d",
-    )
-}
-# Fits a 10-column array with one row and expects a "1 sample" message; ours names
-# the column count instead (one column is the requirement that fails first).
-_EXPECTED_FAILED_CHECKS["check_fit2d_1sample"] = _MULTI_COLUMN
-
-
-@parametrize_with_checks(
-    [ContentSignals()],
-    expected_failed_checks=lambda _estimator: _EXPECTED_FAILED_CHECKS,
-    xfail_strict=True,
-)
+@parametrize_with_checks([ContentSignals()])
 def test_content_signals_passes_scikit_learn_estimator_checks(estimator, check):
+    """The transformer keeps scikit-learn's estimator contract, every check included."""
     check(estimator)
 
 
@@ -121,9 +78,11 @@ def test_missing_texts_read_as_empty_comments():
     np.testing.assert_array_equal(out[0], out[1])
 
 
-def test_several_columns_are_refused_with_a_clear_message():
-    with pytest.raises(ValueError, match="one column of comment texts, got 2"):
-        ContentSignals().fit(np.array([["a", "b"]], dtype=object))
+def test_several_columns_are_read_as_one_text_per_row():
+    """Cells of a row are joined: two columns give the signals of their joined text."""
+    two = np.array([["Buy now", "http://bit.ly/abc"]], dtype=object)
+    one = np.array([["Buy now http://bit.ly/abc"]], dtype=object)
+    assert np.array_equal(ContentSignals().fit_transform(two), ContentSignals().fit_transform(one))
 
 
 def test_signal_names_are_stable():
