@@ -68,6 +68,12 @@ class Settings:
     retain_content: bool = _opt(False, "Store the text of scored comments with each check.")
     retention_days: int = _opt(30, "Days a retained comment text is kept.")
     log_content: bool = _opt(False, "Include comment text in request logs.")
+    forwarded_hops: int = _opt(
+        0, "Reverse proxies in front of the service whose X-Forwarded-* headers to trust."
+    )
+    metrics_dir: Path | None = _opt(
+        None, "Directory for multi-process Prometheus metrics ('moderation serve' makes one)."
+    )
 
     @property
     def models_path(self) -> Path:
@@ -168,7 +174,7 @@ _OPTIONAL_FLOATS = {"hold_threshold", "spam_threshold", "discard_threshold", "lo
 def _coerce(name: str, value: Any, default: Any) -> Any:
     env_name = ENV_PREFIX + name.upper()
     try:
-        if name in ("home", "training_data", "models_dir"):
+        if name in ("home", "training_data", "models_dir", "metrics_dir"):
             return Path(str(value)).expanduser() if value not in ("", None) else default
         if name == "database_url":
             return str(value) or None
@@ -214,3 +220,5 @@ def _validate(s: Settings) -> None:
     for name in ("workers", "threads", "timeout", "max_body_bytes", "max_batch", "retention_days"):
         if getattr(s, name) < 1:
             raise bad(name, getattr(s, name), "use a whole number of 1 or more")
+    if s.forwarded_hops < 0:
+        raise bad("forwarded_hops", s.forwarded_hops, "use 0 (no proxy) or more")

@@ -133,3 +133,40 @@ def runner(monkeypatch, tmp_path, models_dir) -> CliRunner:
     monkeypatch.setenv("MODERATION_HOME", str(tmp_path))
     monkeypatch.setenv("MODERATION_MODELS_DIR", str(models_dir))
     return CliRunner()
+
+
+# --- service fixtures (issue 3) -------------------------------------------------------
+
+
+@pytest.fixture
+def app(settings):
+    """The service built by ``create_app`` over the session model and a temp SQLite store."""
+    from service import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def engine(app):
+    """The app's store engine."""
+    return app.extensions["moderation"].engine
+
+
+@pytest.fixture
+def api_key(engine) -> str:
+    """A valid 12-character key for https://blog.example."""
+    from moderation.store import create_key
+
+    key, _ = create_key(engine, "https://blog.example")
+    return key
+
+
+@pytest.fixture
+def auth(api_key) -> dict[str, str]:
+    """Headers carrying the valid key."""
+    return {"Authorization": f"Bearer {api_key}"}

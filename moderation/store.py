@@ -1,0 +1,659 @@
+"""The store: API keys, checks and moderators' feedback, in SQLite or PostgreSQL.
+
+Functions over a SQLAlchemy ``Engine``; callers get dataclasses and plain dicts, never
+rows. ``connect`` opens the configured database and creates or upgrades the schema
+(idempotent, safe when several server processes start at once); the schema version and
+the migrations live here and nowhere else.
+
+SQLite (the default, a file under ``MODERATION_HOME``) runs in WAL mode with a busy
+timeout, so several gunicorn workers can write to it. Checks are committed with
+``synchronous=NORMAL`` (they survive a crash of the server process, not of the
+machine); feedback is committed with ``synchronous=FULL`` before the service answers,
+so acknowledged feedback survives both.
+
+API keys are 12 characters (Akismet clients insist on that) of lowercase letters and
+digits, since keys may travel in a host name. Only their sha256 is stored. This module
+never logs a key, imports neither Flask nor scikit-learn, and knows nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import string
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.types import TypeDecorator
+
+from moderation.comment import Label
+from moderation.errors import StoreError
+
+__all__ = [
+    "KEY_LENGTH",
+    "SCHEMA_VERSION",
+    "CheckRecord",
+    "KeyInfo",
+    "connect",
+    "count_checks",
+    "create_key",
+    "create_schema",
+    "export_feedback",
+    "find_check",
+    "list_keys",
+    "ping",
+    "purge_expired",
+    "record_check",
+    "record_checks",
+    "record_feedback",
+    "revoke_key",
+    "verify_key",
+]
+
+KEY_LENGTH = 12
+_KEY_ALPHABET = string.ascii_lowercase + string.digits
+SCHEMA_VERSION = 1
+
+
+class _UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps naive UTC text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("site", Text, nullable=False),
+    Column("created_at", _UTCDateTime, nullable=False),
+    Column("revoked_at", _UTCDateTime, nullable=True),
+)
+
+checks = Table(
+    "checks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at", _UTCDateTime, nullable=False),
+    Column("key_id", String(16), ForeignKey("api_keys.id"), nullable=True),
+    Column("site", Text, nullable=True),
+    Column("model_version", String(64), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("spam", Float, nullable=False),
+    Column("low_value", Float, nullable=False),
+    Column("content", Text, nullable=True),  # the comment as JSON, only if retained
+    Index("ix_checks_created_at", "created_at"),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("check_id", String(32), nullable=True),
+    Column("label", String(16), nullable=False),
+    Column("created_at", _UTCDateTime, nullable=False),
+    Column("key_id", String(16), ForeignKey("api_keys.id"), nullable=True),
+    Column("ip", String(64), nullable=True),
+    Column("source", String(16), nullable=False),  # "api" or "akismet"
+    Column("content", Text, nullable=True),  # the comment as JSON, when it was sent
+    Index("ix_feedback_created_at", "created_at"),
+    Index("ix_feedback_check_id", "check_id"),
+)
+
+# Upgrades from version N to N + 1, as SQL run in one transaction; none yet.
+_MIGRATIONS: dict[int, list[str]] = {}
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """An API key as listed: never the key itself, which is shown only once."""
+
+    id: str
+    site: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "site": self.site,
+            "created_at": _iso(self.created_at),
+            "revoked_at": _iso(self.revoked_at) if self.revoked_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """One scored comment, as stored."""
+
+    id: str
+    created_at: datetime
+    key_id: str | None
+    site: str | None
+    model_version: str
+    verdict: str
+    spam: float
+    low_value: float
+    content: dict[str, Any] | None = None
+
+
+def connect(url: str, create: bool = True, **engine_options: Any) -> Engine:
+    """Open the store and (by default) create or upgrade its schema.
+
+    Args:
+        url: a SQLAlchemy URL: ``sqlite:///path`` or ``postgresql+psycopg://...``.
+        create: create the tables and run pending migrations (idempotent).
+        **engine_options: passed to ``create_engine`` (tests pass ``connect_args``).
+
+    Returns:
+        The ``Engine``; share it within one process, never across a fork.
+
+    Raises:
+        StoreError: the URL is unusable or the database cannot be reached.
+    """
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    is_sqlite = url.startswith("sqlite")
+    if is_sqlite:
+        options["connect_args"] = {"check_same_thread": False, "timeout": 10}
+    options.update(engine_options)
+    try:
+        engine = create_engine(url, **options)
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise StoreError(
+            f"the database URL is not usable ({type(exc).__name__}); use sqlite:///PATH "
+            "or postgresql+psycopg://USER@HOST/DB and install moderation[postgres]"
+        ) from exc
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    if create:
+        create_schema(engine)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables and apply pending migrations; safe to run concurrently.
+
+    Raises:
+        StoreError: the database cannot be reached, or its schema is newer than this
+            version of moderation understands.
+    """
+    try:
+        engine.connect().close()
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"cannot reach the store at {_safe_url(engine)} ({_db_reason(exc)}); check "
+            "MODERATION_DATABASE_URL and that the database is up"
+        ) from exc
+    for attempt in range(5):
+        try:
+            _create_schema_once(engine)
+            return
+        except StoreError:
+            raise
+        except SQLAlchemyError as exc:
+            # Another process may be creating the same tables right now: retry, and
+            # the next attempt finds them.
+            if attempt == 4:
+                raise StoreError(
+                    f"cannot create the store's tables in {_safe_url(engine)} "
+                    f"({_db_reason(exc)}); check the database URL and permissions"
+                ) from exc
+            time.sleep(0.2 * (attempt + 1))
+
+
+def _create_schema_once(engine: Engine) -> None:
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Serialise concurrent starts; released at commit.
+            conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+        metadata.create_all(conn, checkfirst=True)
+        found = conn.execute(select(schema_version.c.version)).scalar()
+        if found is None:
+            conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+            return
+        if found > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store's schema is version {found}, newer than the {SCHEMA_VERSION} "
+                "this version of moderation understands; upgrade moderation"
+            )
+        for version in range(found, SCHEMA_VERSION):
+            for statement in _MIGRATIONS.get(version, []):
+                conn.execute(text(statement))
+        if found != SCHEMA_VERSION:
+            conn.execute(update(schema_version).values(version=SCHEMA_VERSION))
+
+
+def ping(engine: Engine) -> None:
+    """Check that the store answers.
+
+    Raises:
+        StoreError: it does not; the message says why without secrets.
+    """
+    try:
+        with engine.connect() as conn:
+            conn.execute(select(schema_version.c.version)).scalar()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"the store does not answer ({_db_reason(exc)})") from exc
+
+
+# --- API keys -------------------------------------------------------------------------
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_key(engine: Engine, site: str) -> tuple[str, KeyInfo]:
+    """Create an API key for a site.
+
+    Args:
+        engine: the store.
+        site: the site the key belongs to (its front-page URL).
+
+    Returns:
+        The key (12 characters; shown once, stored only as a hash) and its ``KeyInfo``.
+
+    Raises:
+        StoreError: the key cannot be written.
+    """
+    site = site.strip()
+    if not site:
+        raise StoreError("a key needs a site: give the blog's URL, e.g. https://myblog.example")
+    key = "".join(secrets.choice(_KEY_ALPHABET) for _ in range(KEY_LENGTH))
+    info = KeyInfo(id="k_" + secrets.token_hex(4), site=site, created_at=_now())
+    with _writing(engine, "create the key") as conn:
+        conn.execute(
+            api_keys.insert().values(
+                id=info.id, key_hash=_hash_key(key), site=info.site, created_at=info.created_at
+            )
+        )
+    return key, info
+
+
+def list_keys(engine: Engine) -> list[KeyInfo]:
+    """Every key, oldest first, revoked ones included."""
+    with _reading(engine) as conn:
+        rows = conn.execute(
+            select(api_keys.c.id, api_keys.c.site, api_keys.c.created_at, api_keys.c.revoked_at)
+            .order_by(api_keys.c.created_at, api_keys.c.id)
+        ).all()
+    return [KeyInfo(r.id, r.site, r.created_at, r.revoked_at) for r in rows]
+
+
+def revoke_key(engine: Engine, key_or_id: str) -> KeyInfo:
+    """Revoke a key, given the key itself or its id (as ``keys list`` shows).
+
+    Returns:
+        The revoked key's ``KeyInfo`` (already revoked keys are returned unchanged).
+
+    Raises:
+        StoreError: no such key.
+    """
+    value = key_or_id.strip()
+    condition = (
+        api_keys.c.id == value
+        if value.startswith("k_")
+        else api_keys.c.key_hash == _hash_key(value.lower())
+    )
+    with _writing(engine, "revoke the key") as conn:
+        row = conn.execute(
+            select(api_keys.c.id, api_keys.c.site, api_keys.c.created_at, api_keys.c.revoked_at)
+            .where(condition)
+        ).first()
+        if row is None:
+            raise StoreError(
+                "no such API key; give a key or a key id as 'moderation keys list' shows"
+            )
+        revoked_at = row.revoked_at
+        if revoked_at is None:
+            revoked_at = _now()
+            conn.execute(
+                update(api_keys).where(api_keys.c.id == row.id).values(revoked_at=revoked_at)
+            )
+    return KeyInfo(row.id, row.site, row.created_at, revoked_at)
+
+
+def verify_key(engine: Engine, key: str) -> KeyInfo | None:
+    """The ``KeyInfo`` of a valid, unrevoked key, else ``None``.
+
+    Keys are compared by their sha256 in constant time; case is ignored, since a key
+    may arrive in a host name.
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    if not key or len(key) != KEY_LENGTH:
+        return None
+    digest = _hash_key(key.lower())
+    with _reading(engine) as conn:
+        row = conn.execute(
+            select(
+                api_keys.c.id,
+                api_keys.c.key_hash,
+                api_keys.c.site,
+                api_keys.c.created_at,
+                api_keys.c.revoked_at,
+            ).where(api_keys.c.key_hash == digest)
+        ).first()
+    if row is None or not hmac.compare_digest(row.key_hash, digest):
+        return None
+    if row.revoked_at is not None:
+        return None
+    return KeyInfo(row.id, row.site, row.created_at, None)
+
+
+# --- checks ---------------------------------------------------------------------------
+
+
+def record_check(
+    engine: Engine,
+    check: CheckRecord,
+) -> None:
+    """Store one check (see ``record_checks``)."""
+    record_checks(engine, [check])
+
+
+def record_checks(engine: Engine, records: list[CheckRecord]) -> None:
+    """Store checks in one transaction; ``content`` is written only when it is set.
+
+    Raises:
+        StoreError: the store cannot be written.
+    """
+    if not records:
+        return
+    rows = [
+        {
+            "id": r.id,
+            "created_at": r.created_at,
+            "key_id": r.key_id,
+            "site": r.site,
+            "model_version": r.model_version,
+            "verdict": r.verdict,
+            "spam": r.spam,
+            "low_value": r.low_value,
+            "content": _dump(r.content),
+        }
+        for r in records
+    ]
+    with _writing(engine, "record the check") as conn:
+        conn.execute(checks.insert(), rows)
+
+
+def find_check(engine: Engine, check_id: str) -> CheckRecord | None:
+    """The stored check with this id, or ``None``."""
+    with _reading(engine) as conn:
+        row = conn.execute(select(checks).where(checks.c.id == check_id)).first()
+    if row is None:
+        return None
+    return CheckRecord(
+        id=row.id,
+        created_at=row.created_at,
+        key_id=row.key_id,
+        site=row.site,
+        model_version=row.model_version,
+        verdict=row.verdict,
+        spam=row.spam,
+        low_value=row.low_value,
+        content=_load(row.content),
+    )
+
+
+def count_checks(engine: Engine, key_id: str, since: datetime) -> int:
+    """How many checks a key made since a time (Akismet's usage-limit)."""
+    with _reading(engine) as conn:
+        found = conn.execute(
+            select(func.count())
+            .select_from(checks)
+            .where(checks.c.key_id == key_id, checks.c.created_at >= since)
+        ).scalar()
+    return int(found or 0)
+
+
+def purge_expired(engine: Engine, retention_days: int, now: datetime | None = None) -> int:
+    """Forget the retained text of checks older than the retention period.
+
+    The check itself (time, verdict, scores) is kept; feedback is kept whole, as a
+    moderator sent it on purpose.
+
+    Returns:
+        How many checks lost their text.
+    """
+    cutoff = (now or _now()) - timedelta(days=retention_days)
+    with _writing(engine, "purge expired comments") as conn:
+        result = conn.execute(
+            update(checks)
+            .where(checks.c.created_at < cutoff, checks.c.content.is_not(None))
+            .values(content=None)
+        )
+    return int(result.rowcount or 0)
+
+
+# --- feedback -------------------------------------------------------------------------
+
+
+def record_feedback(
+    engine: Engine,
+    label: Label,
+    check_id: str | None = None,
+    content: dict[str, Any] | None = None,
+    key_id: str | None = None,
+    ip: str | None = None,
+    source: str = "api",
+) -> str:
+    """Store a moderator's label, durably, before returning.
+
+    Args:
+        engine: the store.
+        label: the moderator's label.
+        check_id: the check being corrected, if known.
+        content: the comment as a score request, when the client sent it.
+        key_id: the key the feedback came with.
+        ip: the client's address.
+        source: ``api`` or ``akismet``.
+
+    Returns:
+        The new feedback's id.
+
+    Raises:
+        StoreError: the store cannot be written; nothing was stored.
+    """
+    feedback_id = uuid.uuid4().hex
+    values = {
+        "id": feedback_id,
+        "check_id": check_id,
+        "label": Label(label).value,
+        "created_at": _now(),
+        "key_id": key_id,
+        "ip": ip[:64] if ip else None,
+        "source": source,
+        "content": _dump(content),
+    }
+    with _writing(engine, "record the feedback", durable=True) as conn:
+        conn.execute(feedback.insert().values(**values))
+    return feedback_id
+
+
+def export_feedback(engine: Engine, since: datetime | None = None) -> Iterator[dict[str, Any]]:
+    """Stored feedback, oldest first, as JSON-ready dicts.
+
+    Each dict has ``id``, ``check_id``, ``label``, ``created_at`` (ISO 8601), ``site``,
+    ``source``, the check's ``verdict`` and ``model`` when known, and ``content`` (the
+    comment as a score request) when it was sent or retained.
+
+    Args:
+        engine: the store.
+        since: only feedback created at or after this time.
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    query = (
+        select(
+            feedback.c.id,
+            feedback.c.check_id,
+            feedback.c.label,
+            feedback.c.created_at,
+            feedback.c.source,
+            feedback.c.content,
+            api_keys.c.site,
+            checks.c.verdict,
+            checks.c.model_version,
+            checks.c.content.label("check_content"),
+        )
+        .select_from(
+            feedback.outerjoin(checks, checks.c.id == feedback.c.check_id).outerjoin(
+                api_keys, api_keys.c.id == feedback.c.key_id
+            )
+        )
+        .order_by(feedback.c.created_at, feedback.c.id)
+    )
+    if since is not None:
+        query = query.where(feedback.c.created_at >= since)
+    try:
+        with engine.connect() as conn:
+            for row in conn.execute(query).yield_per(500):
+                item: dict[str, Any] = {
+                    "id": row.id,
+                    "check_id": row.check_id,
+                    "label": row.label,
+                    "created_at": _iso(row.created_at),
+                    "site": row.site,
+                    "source": row.source,
+                    "verdict": row.verdict,
+                    "model": row.model_version,
+                }
+                content = _load(row.content) or _load(row.check_content)
+                if content is not None:
+                    item["content"] = content
+                yield item
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the feedback ({_db_reason(exc)})") from exc
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+@contextmanager
+def _writing(engine: Engine, what: str, durable: bool = False) -> Iterator[Connection]:
+    """A write transaction whose database errors become ``StoreError``."""
+    full_sync = durable and engine.dialect.name == "sqlite"
+    try:
+        with engine.connect() as conn:
+            if full_sync:
+                # Set outside the transaction: pysqlite begins one only before DML.
+                conn.exec_driver_sql("PRAGMA synchronous=FULL")
+                conn.commit()
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                if full_sync:
+                    conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                    conn.commit()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot {what} ({_db_reason(exc)})") from exc
+
+
+@contextmanager
+def _reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads whose database errors become ``StoreError``."""
+    try:
+        with engine.connect() as conn:
+            yield conn
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the store ({_db_reason(exc)})") from exc
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds").replace(
+        "+00:00", "Z"
+    )
+
+
+def _dump(content: dict[str, Any] | None) -> str | None:
+    return None if content is None else json.dumps(content, ensure_ascii=False, sort_keys=True)
+
+
+def _load(content: str | None) -> dict[str, Any] | None:
+    return None if content is None else json.loads(content)
+
+
+def _db_reason(exc: BaseException) -> str:
+    # The driver's message names the failure without the password; keep one line.
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        message = str(exc.orig)
+    else:
+        message = type(exc).__name__
+    return message.strip().splitlines()[0][:200] if message.strip() else type(exc).__name__
+
+
+def _safe_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
