@@ -30,6 +30,9 @@ from moderation.text import CharNgrams, WordNgrams, normalise
 __all__ = ["CompiledModel", "Evidence", "RowCache", "compile_pipeline"]
 
 _STRIP = string.punctuation + "“”‘’«»…"
+# Words whose known character grams are cached per compiled block; the cache stops
+# growing there (a few tens of MB at most), so odd input cannot exhaust memory.
+_WORD_CACHE_SIZE = 200_000
 
 
 @dataclass(frozen=True)
@@ -88,22 +91,34 @@ class _TextBlock:
     weight: dict[str, float]  # gram -> idf * coefficient
     binary: bool
     sublinear: bool
+    _known_grams: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def contributions(
         self, cache: RowCache, explain: bool
     ) -> tuple[float, dict[str, float]]:
         """(sum of this block's contributions, contribution per explained term)."""
         analyzer = self.analyzer
-        key = (type(analyzer).__name__, analyzer.min_n, analyzer.max_n)
+        weight = self.weight
         if isinstance(analyzer, CharNgrams):
-            by_word = cache.memo(key, lambda: list(analyzer.by_word(cache.normalised)))
-            grams = cache.memo(
-                key + ("flat",), lambda: [g for _, gs in by_word for g in gs]
-            )
+            # Only grams this model knows matter; a word's known grams are the same
+            # in every comment, so they are cached per word (most words recur).
+            words = cache.memo("words", cache.normalised.split)
+            known = self._known_grams
+            by_word = []
+            for word in words:
+                word_grams = known.get(word)
+                if word_grams is None:
+                    word_grams = tuple(
+                        g for g in analyzer.word_grams(word) if g in weight
+                    )
+                    if len(known) < _WORD_CACHE_SIZE:
+                        known[word] = word_grams
+                by_word.append((word, word_grams))
+            grams = [g for _, word_grams in by_word for g in word_grams]
         else:
             by_word = None
+            key = (type(analyzer).__name__, analyzer.min_n, analyzer.max_n)
             grams = cache.memo(key, lambda: analyzer.from_normalised(cache.normalised))
-        weight = self.weight
         if self.binary:
             # Presence only: every known gram has tf 1, so the l2 norm and the dot
             # product are sums over the set of known grams.

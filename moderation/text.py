@@ -185,14 +185,17 @@ class CharNgrams:
 
     def by_word(self, normalised: str) -> Iterator[tuple[str, list[str]]]:
         """Each word of the text with the grams it yields (for explanations)."""
-        min_n, max_n = self.min_n, self.max_n
         for word in normalised.split():
-            padded = f" {word} "
-            key = (len(padded), min_n, max_n)
-            slices = _SLICES.get(key)
-            if slices is None:
-                slices = _SLICES[key] = _gram_slices(*key)
-            yield word, list(map(padded.__getitem__, slices))
+            yield word, self.word_grams(word)
+
+    def word_grams(self, word: str) -> list[str]:
+        """The grams of one word (without spaces), padded with a space each side."""
+        padded = f" {word} "
+        key = (len(padded), self.min_n, self.max_n)
+        slices = _SLICES.get(key)
+        if slices is None:
+            slices = _SLICES[key] = _gram_slices(*key)
+        return list(map(padded.__getitem__, slices))
 
     def __repr__(self) -> str:
         return f"CharNgrams({self.min_n}, {self.max_n})"
