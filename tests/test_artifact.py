@@ -42,7 +42,9 @@ def _params(estimator) -> dict[str, str]:
     return {k: repr(v) for k, v in estimator.get_params(deep=True).items()}
 
 
-def test_round_trip_gives_identical_probabilities_and_params(saved, trained_model, corpus):
+def test_round_trip_gives_identical_probabilities_and_params(
+    saved, trained_model, corpus
+):
     loaded = load_model(saved.parent)
     X = comments_frame(list(corpus[0]) + [Comment(""), Comment("zxqv unseen")])
     for question in ("spam", "low_value"):
@@ -80,7 +82,9 @@ def test_save_without_make_current_leaves_current_alone(tmp_path, trained_model)
     assert current_version(models) is None
 
 
-def test_two_saves_at_the_same_moment_give_two_versions(tmp_path, trained_model, monkeypatch):
+def test_two_saves_at_the_same_moment_give_two_versions(
+    tmp_path, trained_model, monkeypatch
+):
     """Retraining on the same data within one second must not collide on the version
     name: both saves succeed, each version loads, and no temp directory is left."""
 
@@ -187,12 +191,16 @@ def test_a_version_path_inside_the_models_dir_is_accepted(saved):
 
 
 def test_no_current_model_is_a_clear_error(tmp_path):
-    with pytest.raises(ArtifactError, match="no trained model in .*run 'moderation train'"):
+    with pytest.raises(
+        ArtifactError, match="no trained model in .*run 'moderation train'"
+    ):
         load_model(tmp_path / "models")
 
 
 def test_current_naming_a_missing_version_is_refused(saved):
-    (saved.parent / CURRENT_FILE).write_text("20000101T000000Z-gone\n", encoding="utf-8")
+    (saved.parent / CURRENT_FILE).write_text(
+        "20000101T000000Z-gone\n", encoding="utf-8"
+    )
     with pytest.raises(ArtifactError, match="not a model directory"):
         load_model(saved.parent)
 

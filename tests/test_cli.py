@@ -27,13 +27,13 @@ def labelled_csv(tmp_path, corpus) -> Path:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["id", "body", "class"])
-        for i, (comment, label) in enumerate(zip(*corpus)):
+        for i, (comment, label) in enumerate(zip(*corpus, strict=True)):
             writer.writerow([i, comment.content, _ALIASES[label]])
     return path
 
 
 def _one_error_line(result, *fragments: str) -> str:
-    """The run failed with exit 1 and one line on stderr, 'Error: ...', naming things."""
+    """The run failed with exit 1 and one line on stderr, 'Error: ...', naming all."""
     assert result.exit_code == 1, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -74,9 +74,11 @@ def test_score_json_prints_one_score_response_per_line(runner, moderator):
 def test_score_file_reads_json_requests_and_plain_lines(runner, tmp_path):
     path = tmp_path / "comments.txt"
     path.write_text(
-        json.dumps({"content": SPAM_TEXT, "author": {"followers": 2}}) + "\n"
+        json.dumps({"content": SPAM_TEXT, "author": {"followers": 2}})
         + "\n"
-        + HAM_TEXT + "\n"
+        + "\n"
+        + HAM_TEXT
+        + "\n"
         + '  {"content": "Nice article, keep it up", "type": "reply"}\n',
         encoding="utf-8",
     )
@@ -95,7 +97,9 @@ def test_score_reads_stdin(runner):
 
 
 def test_score_file_dash_reads_stdin(runner):
-    result = runner.invoke(cli, ["score", "--json", "--file", "-"], input=HAM_TEXT + "\n")
+    result = runner.invoke(
+        cli, ["score", "--json", "--file", "-"], input=HAM_TEXT + "\n"
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["verdict"] == "approve"
 
@@ -103,14 +107,30 @@ def test_score_file_dash_reads_stdin(runner):
 def test_evaluate_json_reports_the_contract_figures(runner, labelled_csv):
     result = runner.invoke(
         cli,
-        ["evaluate", str(labelled_csv), "--text-col", "body", "--label-col", "class", "--json"],
+        [
+            "evaluate",
+            str(labelled_csv),
+            "--text-col",
+            "body",
+            "--label-col",
+            "class",
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     spam = report["spam"]
     assert {
-        "n", "accuracy", "precision", "recall", "f1", "mcc", "roc_auc",
-        "recall_at_1pct_fpr", "fpr", "confusion",
+        "n",
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "mcc",
+        "roc_auc",
+        "recall_at_1pct_fpr",
+        "fpr",
+        "confusion",
     } <= set(spam)
     assert set(spam["confusion"]) == {"tp", "fp", "tn", "fn"}
     assert spam["n"] == 55 == sum(spam["confusion"].values())
@@ -121,14 +141,17 @@ def test_evaluate_json_reports_the_contract_figures(runner, labelled_csv):
 
 def test_evaluate_prints_a_table(runner, labelled_csv):
     result = runner.invoke(
-        cli, ["evaluate", str(labelled_csv), "--text-col", "body", "--label-col", "class"]
+        cli,
+        ["evaluate", str(labelled_csv), "--text-col", "body", "--label-col", "class"],
     )
     assert result.exit_code == 0, result.output
     assert "precision" in result.stdout
     assert "confusion at spam threshold" in result.stdout
 
 
-def test_train_writes_a_model_and_makes_it_current(runner, monkeypatch, tmp_path, labelled_csv):
+def test_train_writes_a_model_and_makes_it_current(
+    runner, monkeypatch, tmp_path, labelled_csv
+):
     """Into the temporary HOME: HOME/models gets a new current version."""
     monkeypatch.delenv("MODERATION_MODELS_DIR")
     result = runner.invoke(
@@ -140,7 +163,11 @@ def test_train_writes_a_model_and_makes_it_current(runner, monkeypatch, tmp_path
     assert version is not None
     loaded = load_model(models)
     assert loaded.version == version
-    assert loaded.manifest["training_data"]["counts"] == {"spam": 20, "low_value": 15, "ham": 20}
+    assert loaded.manifest["training_data"]["counts"] == {
+        "spam": 20,
+        "low_value": 15,
+        "ham": 20,
+    }
     assert "cross-validated spam" in result.stdout
     assert "thresholds:" in result.stdout
     assert f"model {version}" in result.stderr
@@ -150,8 +177,16 @@ def test_train_out_writes_to_the_given_directory(runner, tmp_path, labelled_csv)
     out = tmp_path / "elsewhere"
     result = runner.invoke(
         cli,
-        ["train", str(labelled_csv), "--text-col", "body", "--label-col", "class",
-         "--out", str(out)],
+        [
+            "train",
+            str(labelled_csv),
+            "--text-col",
+            "body",
+            "--label-col",
+            "class",
+            "--out",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert current_version(out) is not None
@@ -163,7 +198,9 @@ def test_missing_file_is_one_error_line_naming_it(runner, tmp_path):
     _one_error_line(result, str(missing), "no such file")
 
 
-def test_bad_label_is_one_error_line_naming_file_and_line(runner, monkeypatch, tmp_path):
+def test_bad_label_is_one_error_line_naming_file_and_line(
+    runner, monkeypatch, tmp_path
+):
     monkeypatch.delenv("MODERATION_MODELS_DIR")
     path = tmp_path / "bad.csv"
     path.write_text("content,label\nfine,ham\nhmm,maybe\n", encoding="utf-8")
@@ -198,7 +235,7 @@ def test_model_outside_the_models_dir_is_one_error_line(runner, tmp_path):
 
 def test_bad_json_line_in_score_file_names_file_and_line(runner, tmp_path):
     path = tmp_path / "comments.jsonl"
-    path.write_text(f"{HAM_TEXT}\n{{\"content\": \"x\"\n", encoding="utf-8")
+    path.write_text(f'{HAM_TEXT}\n{{"content": "x"\n', encoding="utf-8")
     result = runner.invoke(cli, ["score", "--file", str(path)])
     _one_error_line(result, f"{path}:2", "not valid JSON")
 

@@ -1,4 +1,4 @@
-"""Settings: defaults, then the TOML file, then MODERATION_* variables; validated once."""
+"""Settings: defaults, then the TOML file, then MODERATION_* variables, validated."""
 
 from __future__ import annotations
 
@@ -27,7 +27,10 @@ def test_defaults():
     assert s.target_fpr == 0.005
     assert s.allow_discard is True
     assert s.threshold_overrides() == {
-        "hold": None, "spam": None, "discard": None, "low_value": None,
+        "hold": None,
+        "spam": None,
+        "discard": None,
+        "low_value": None,
     }
 
 
@@ -51,7 +54,12 @@ def test_toml_file_sets_values(tmp_path):
         "spam_threshold = 0.8\n",
     )
     s = load_settings(environ=env)
-    assert (s.port, s.host, s.allow_discard, s.target_fpr) == (9000, "0.0.0.0", False, 0.01)
+    assert (s.port, s.host, s.allow_discard, s.target_fpr) == (
+        9000,
+        "0.0.0.0",
+        False,
+        0.01,
+    )
     assert s.spam_threshold == 0.8
 
 
@@ -71,11 +79,22 @@ def test_keyword_overrides_win_over_everything(tmp_path):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("1", True), ("true", True), ("YES", True), ("on", True),
-     ("0", False), ("false", False), ("No", False), ("off", False)],
+    [
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        ("on", True),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+    ],
 )
 def test_boolean_words_in_the_environment(raw, expected):
-    assert load_settings(environ={"MODERATION_ALLOW_DISCARD": raw}).allow_discard is expected
+    assert (
+        load_settings(environ={"MODERATION_ALLOW_DISCARD": raw}).allow_discard
+        is expected
+    )
 
 
 def test_empty_threshold_variable_means_no_override():
@@ -84,7 +103,9 @@ def test_empty_threshold_variable_means_no_override():
 
 
 def test_unknown_environment_variables_are_ignored():
-    assert load_settings(environ={"MODERATION_COLOUR": "blue", "OTHER": "x"}) == Settings()
+    assert (
+        load_settings(environ={"MODERATION_COLOUR": "blue", "OTHER": "x"}) == Settings()
+    )
 
 
 @pytest.mark.parametrize(
@@ -126,7 +147,9 @@ def test_bad_values_name_the_variable_and_the_value(name, raw):
         ("target_fpr = 2\n", "TARGET_FPR", "2"),
     ],
 )
-def test_bad_values_in_the_toml_file_name_the_setting_and_value(tmp_path, toml, name, shown):
+def test_bad_values_in_the_toml_file_name_the_setting_and_value(
+    tmp_path, toml, name, shown
+):
     with pytest.raises(ConfigError) as info:
         load_settings(environ=_toml(tmp_path, toml))
     assert str(info.value).startswith(f"MODERATION_{name} = {shown}")
@@ -134,7 +157,9 @@ def test_bad_values_in_the_toml_file_name_the_setting_and_value(tmp_path, toml, 
 
 def test_unknown_toml_key_is_refused_naming_it(tmp_path):
     env = _toml(tmp_path, "port = 9000\ncolour = 1\n")
-    with pytest.raises(ConfigError, match=r"unknown setting 'colour'; known settings: .*port"):
+    with pytest.raises(
+        ConfigError, match=r"unknown setting 'colour'; known settings: .*port"
+    ):
         load_settings(environ=env)
 
 
@@ -152,8 +177,10 @@ def test_missing_config_file_is_refused(tmp_path):
 @pytest.mark.parametrize(
     ("url", "shown"),
     [
-        ("postgresql+psycopg://mod:s3cret@db.example.com:5432/moderation",
-         "postgresql+psycopg://***@db.example.com:5432/moderation"),
+        (
+            "postgresql+psycopg://mod:s3cret@db.example.com:5432/moderation",
+            "postgresql+psycopg://***@db.example.com:5432/moderation",
+        ),
         ("postgresql://mod:p@ss:w0rd@db/x", "postgresql://***@db/x"),
     ],
 )
@@ -167,7 +194,9 @@ def test_describe_hides_the_database_password(url, shown):
 
 def test_describe_shows_every_setting_as_text():
     described = load_settings(environ={}).describe()
-    assert set(described) == {doc[0][len(ENV_PREFIX):].lower() for doc in setting_docs()}
+    assert set(described) == {
+        doc[0][len(ENV_PREFIX) :].lower() for doc in setting_docs()
+    }
     assert all(isinstance(v, str) for v in described.values())
     assert described["database_url"] == "None"
 

@@ -24,7 +24,9 @@ def _jsonl(path: Path, *records: object) -> Path:
 def test_csv_with_a_header_row(tmp_path):
     path = _write(
         tmp_path / "a.csv",
-        'content,label\nBuy now http://x.example.com,spam\n"Thanks, that fixed it",ham\n',
+        "content,label\n"
+        "Buy now http://x.example.com,spam\n"
+        '"Thanks, that fixed it",ham\n',
     )
     data = load_labelled([path])
     assert [c.content for c in data.comments] == [
@@ -115,7 +117,8 @@ def test_label_aliases_in_csv(tmp_path, raw, label):
 
 
 @pytest.mark.parametrize(
-    ("raw", "label"), [(1, Label.SPAM), (0, Label.HAM), (True, Label.SPAM), (False, Label.HAM)]
+    ("raw", "label"),
+    [(1, Label.SPAM), (0, Label.HAM), (True, Label.SPAM), (False, Label.HAM)],
 )
 def test_label_aliases_as_json_numbers_and_booleans(tmp_path, raw, label):
     path = _jsonl(tmp_path / "a.jsonl", {"content": "x", "label": raw})
@@ -140,14 +143,17 @@ def test_missing_column_in_the_header_names_file_line_and_column(tmp_path):
 
 def test_malformed_json_line_names_file_and_line(tmp_path):
     path = _write(
-        tmp_path / "a.jsonl", '{"content": "ok", "label": "ham"}\n{"content": "x", "label"\n'
+        tmp_path / "a.jsonl",
+        '{"content": "ok", "label": "ham"}\n{"content": "x", "label"\n',
     )
     with pytest.raises(DataError, match=r"a\.jsonl:2: not valid JSON"):
         load_labelled([path])
 
 
 def test_json_line_that_is_not_an_object_names_file_and_line(tmp_path):
-    path = _write(tmp_path / "a.jsonl", '{"content": "ok", "label": "ham"}\n["x", "spam"]\n')
+    path = _write(
+        tmp_path / "a.jsonl", '{"content": "ok", "label": "ham"}\n["x", "spam"]\n'
+    )
     with pytest.raises(DataError, match=r"a\.jsonl:2: each line must be a JSON object"):
         load_labelled([path])
 
@@ -167,16 +173,25 @@ def test_csv_row_with_too_few_fields_names_file_line_and_column(tmp_path):
 @pytest.mark.parametrize(
     ("record", "message"),
     [
-        ({"content": "x", "label": "spam", "author": {"followers": "many"}},
-         "'author.followers' must be a number, not str"),
-        ({"content": "x", "label": "spam", "author": "bob"}, "'author' must be a JSON object"),
-        ({"content": "x", "label": "spam", "author": {"name": 7}},
-         "'author.name' must be a string, not int"),
+        (
+            {"content": "x", "label": "spam", "author": {"followers": "many"}},
+            "'author.followers' must be a number, not str",
+        ),
+        (
+            {"content": "x", "label": "spam", "author": "bob"},
+            "'author' must be a JSON object",
+        ),
+        (
+            {"content": "x", "label": "spam", "author": {"name": 7}},
+            "'author.name' must be a string, not int",
+        ),
         ({"content": 5, "label": "spam"}, "'content' must be a string, not int"),
         ({"label": "spam"}, "missing 'content'"),
     ],
 )
-def test_wrong_type_in_a_jsonl_record_names_file_line_and_field(tmp_path, record, message):
+def test_wrong_type_in_a_jsonl_record_names_file_line_and_field(
+    tmp_path, record, message
+):
     path = _jsonl(tmp_path / "a.jsonl", {"content": "fine", "label": "ham"}, record)
     with pytest.raises(DataError) as info:
         load_labelled([path])
@@ -194,7 +209,7 @@ def test_errors_in_a_later_file_name_that_file(tmp_path):
 def test_metadata_columns_are_parsed_as_numbers(tmp_path, column):
     path = _write(
         tmp_path / "a.csv",
-        f'content,label,{column},author.account_age_days,context_seconds_to_submit,author.name\n'
+        f"content,label,{column},author.account_age_days,context_seconds_to_submit,author.name\n"
         'hi,spam,"1,200",2.5,3,bob\n'
         "yo,ham,,,,\n",
     )
@@ -210,7 +225,9 @@ def test_metadata_columns_are_parsed_as_numbers(tmp_path, column):
 
 def test_unparsable_number_column_names_file_line_and_field(tmp_path):
     path = _write(tmp_path / "a.csv", "content,label,author_followers\nhi,spam,lots\n")
-    with pytest.raises(DataError, match=r"a\.csv:2: 'author\.followers' must be a number"):
+    with pytest.raises(
+        DataError, match=r"a\.csv:2: 'author\.followers' must be a number"
+    ):
         load_labelled([path])
 
 

@@ -25,7 +25,9 @@ NEGATIVES = [0.8, 0.4, 0.2, 0.1]
         (0.5, 0.2),  # two (0.8, 0.4)
     ],
 )
-def test_threshold_at_fpr_is_just_above_the_first_negative_not_allowed(max_fpr, flags_above):
+def test_threshold_at_fpr_is_just_above_the_first_negative_not_allowed(
+    max_fpr, flags_above
+):
     t = threshold_at_fpr(NEGATIVES, max_fpr)
     assert t == math.nextafter(flags_above, math.inf)
     assert np.mean(np.asarray(NEGATIVES) >= t) <= max_fpr
@@ -48,7 +50,7 @@ def test_threshold_at_fpr_ties_count_against_the_threshold():
 
 @pytest.mark.parametrize("max_fpr", [0.07, 0.29, 0.57])
 def test_threshold_at_fpr_survives_floating_point_shares(max_fpr):
-    """0.29 * 100 is 28.999999999999996 in floating point; 29 negatives may be flagged."""
+    """0.29 * 100 is 28.999999999999996 in floating point, yet 29 may be flagged."""
     negatives = np.arange(100) / 100
     t = threshold_at_fpr(negatives, max_fpr)
     assert int((negatives >= t).sum()) == round(max_fpr * 100)

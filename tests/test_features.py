@@ -1,4 +1,4 @@
-"""ContentSignals: the estimator contract, stable names and the values of the signals."""
+"""ContentSignals: the estimator contract, stable names and the signal values."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from moderation.features import SIGNAL_NAMES, ContentSignals, content_signals
+
 
 @parametrize_with_checks([ContentSignals()])
 def test_content_signals_passes_scikit_learn_estimator_checks(estimator, check):
@@ -53,7 +54,9 @@ def test_transform_reads_a_one_column_dataframe_and_records_its_name():
     frame = pd.DataFrame({"content": TEXTS[:, 0]})
     signals = ContentSignals().fit(frame)
     assert list(signals.feature_names_in_) == ["content"]
-    np.testing.assert_array_equal(signals.transform(frame), ContentSignals().fit_transform(TEXTS))
+    np.testing.assert_array_equal(
+        signals.transform(frame), ContentSignals().fit_transform(TEXTS)
+    )
 
 
 def test_transform_is_row_wise_order_and_subset_invariant():
@@ -82,7 +85,9 @@ def test_several_columns_are_read_as_one_text_per_row():
     """Cells of a row are joined: two columns give the signals of their joined text."""
     two = np.array([["Buy now", "http://bit.ly/abc"]], dtype=object)
     one = np.array([["Buy now http://bit.ly/abc"]], dtype=object)
-    assert np.array_equal(ContentSignals().fit_transform(two), ContentSignals().fit_transform(one))
+    assert np.array_equal(
+        ContentSignals().fit_transform(two), ContentSignals().fit_transform(one)
+    )
 
 
 def test_signal_names_are_stable():
@@ -110,7 +115,7 @@ def test_signal_names_are_stable():
 
 
 def _signals(text: str) -> dict[str, float]:
-    return dict(zip(SIGNAL_NAMES, content_signals(text)))
+    return dict(zip(SIGNAL_NAMES, content_signals(text), strict=True))
 
 
 def test_links_are_counted_with_their_distinct_sites():

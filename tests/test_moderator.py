@@ -64,7 +64,9 @@ def test_generic_praise_is_held_as_low_value_with_low_value_reasons(moderator, t
 
 
 @pytest.mark.parametrize("text", VARIED)
-def test_reasons_are_strongest_first_at_most_five_with_snake_case_codes(moderator, text):
+def test_reasons_are_strongest_first_at_most_five_with_snake_case_codes(
+    moderator, text
+):
     reasons = moderator.score(Comment(text)).reasons
     assert len(reasons) <= MAX_REASONS == 5
     weights = [r.weight for r in reasons]
@@ -116,7 +118,8 @@ def test_threshold_overrides_change_the_verdict(models_dir):
     text = OBVIOUS_HAM[0]
     lenient = Moderator.load(models_dir)
     strict = Moderator.load(
-        models_dir, thresholds={"hold": 0.0, "spam": 0.0, "discard": 0.0, "low_value": None}
+        models_dir,
+        thresholds={"hold": 0.0, "spam": 0.0, "discard": 0.0, "low_value": None},
     )
     assert lenient.score(Comment(text)).verdict is Verdict.APPROVE
     assert strict.score(Comment(text)).verdict is Verdict.DISCARD

@@ -23,7 +23,7 @@ def test_build_pipeline_returns_an_unfitted_features_then_classifier_pipeline():
 def test_build_pipeline_accepts_every_default_param():
     """DEFAULT_PARAMS (stored in manifests) are exactly build_pipeline's keywords."""
     pipeline = build_pipeline(**DEFAULT_PARAMS)
-    assert pipeline.named_steps["classifier"].estimator.C == DEFAULT_PARAMS["C"]
+    assert DEFAULT_PARAMS["C"] == pipeline.named_steps["classifier"].estimator.C
 
 
 def test_unfitted_pipeline_clones_and_pickles():
@@ -34,7 +34,7 @@ def test_unfitted_pipeline_clones_and_pickles():
 
 
 def test_fitted_feature_names_carry_their_block_prefix(trained_model):
-    """Names are stable and prefixed: words__, then chars__, then the signals in order."""
+    """Names are stable and prefixed: words__, chars__, then the signals in order."""
     names = list(trained_model.spam.named_steps["features"].get_feature_names_out())
     prefixes = [name.split("__", 1)[0] for name in names]
     assert set(prefixes) == {"words", "chars", "signals"}

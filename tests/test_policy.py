@@ -125,12 +125,21 @@ def test_verdict_and_rule_values_are_wire_values():
     ("kwargs", "message"),
     [
         ({"hold": 0.8, "spam": 0.7}, "hold = 0.8 is above spam = 0.7"),
-        ({"hold": 0.4, "spam": 0.7, "discard": 0.6}, "discard = 0.6 is below spam = 0.7"),
+        (
+            {"hold": 0.4, "spam": 0.7, "discard": 0.6},
+            "discard = 0.6 is below spam = 0.7",
+        ),
         ({"hold": -0.1, "spam": 0.7}, "hold = -0.1 must be between 0 and 1"),
         ({"hold": 0.4, "spam": 1.5}, "spam = 1.5 must be between 0 and 1"),
         ({"hold": 0.4, "spam": 0.7, "discard": 1.01}, "discard = 1.01 must be between"),
-        ({"hold": 0.4, "spam": 0.7, "low_value": -0.5}, "low_value = -0.5 must be between"),
-        ({"hold": 0.4, "spam": 0.7, "low_value": 2.0}, "low_value = 2.0 must be between"),
+        (
+            {"hold": 0.4, "spam": 0.7, "low_value": -0.5},
+            "low_value = -0.5 must be between",
+        ),
+        (
+            {"hold": 0.4, "spam": 0.7, "low_value": 2.0},
+            "low_value = 2.0 must be between",
+        ),
     ],
 )
 def test_invalid_thresholds_are_refused_naming_the_value(kwargs, message):

@@ -56,12 +56,16 @@ def test_one_row_cache_serves_both_questions(trained_model, comments):
     for comment in comments[:10]:
         shared = RowCache(comment.to_row())
         assert spam.score(shared)[0] == spam.score(RowCache(comment.to_row()))[0]
-        assert low_value.score(shared)[0] == low_value.score(RowCache(comment.to_row()))[0]
+        assert (
+            low_value.score(shared)[0] == low_value.score(RowCache(comment.to_row()))[0]
+        )
 
 
 def test_evidence_is_empty_without_explain(trained_model):
     compiled = compile_pipeline(trained_model.spam)
-    cache = RowCache(Comment("Buy cheap followers http://followers.example.com").to_row())
+    cache = RowCache(
+        Comment("Buy cheap followers http://followers.example.com").to_row()
+    )
     _, evidence = compiled.score(cache, explain=False)
     assert evidence == []
 
@@ -73,7 +77,9 @@ def test_evidence_adds_up_to_the_decision_function(trained_model, comments):
         probability, evidence = compiled.score(RowCache(comment.to_row()))
         # Signals at zero are not evidence but still shift the (standardised) decision.
         cache = RowCache(comment.to_row())
-        dense_total = sum(block.contributions(cache)[0] for block in compiled.dense_blocks)
+        dense_total = sum(
+            block.contributions(cache)[0] for block in compiled.dense_blocks
+        )
         decision = (
             compiled.intercept
             + sum(e.weight for e in evidence if e.kind != "signal")

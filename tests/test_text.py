@@ -38,7 +38,9 @@ def test_normalise_keeps_link_targets_of_anchors_and_bbcode(raw):
     assert normalise(raw) == "xurlx example cheap meds"
 
 
-@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"])
+@pytest.mark.parametrize(
+    "invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]
+)
 def test_normalise_removes_zero_width_characters(invisible):
     assert normalise(f"fr{invisible}ee mo{invisible}ney") == "free money"
 
@@ -65,7 +67,10 @@ def test_normalise_replaces_links_by_a_marker_and_site_name(raw, expected):
 
 
 def test_normalise_replaces_email_addresses():
-    assert normalise("write to joe.bloggs+x@mail.example.com today") == "write to xemailx today"
+    assert (
+        normalise("write to joe.bloggs+x@mail.example.com today")
+        == "write to xemailx today"
+    )
 
 
 @pytest.mark.parametrize(
@@ -149,7 +154,14 @@ def test_normalise_of_empty_text_is_empty():
 
 
 def test_tokenise_keeps_words_with_apostrophes_emoji_and_punctuation_runs():
-    assert tokenise("don't stop!! :) 🔥🔥 now") == ["don't", "stop", "!!", ":)", "🔥🔥", "now"]
+    assert tokenise("don't stop!! :) 🔥🔥 now") == [
+        "don't",
+        "stop",
+        "!!",
+        ":)",
+        "🔥🔥",
+        "now",
+    ]
 
 
 # Varied texts: the fixtures' kinds of comment plus the awkward cases of normalise.
@@ -189,7 +201,9 @@ def test_char_ngrams_match_scikit_learn_char_wb(ngram_range):
     ours = CharNgrams(*ngram_range)
     for text in _VARIED + _random_texts(300):
         normalised = normalise(text)
-        assert Counter(ours.from_normalised(normalised)) == Counter(reference(normalised)), text
+        assert Counter(ours.from_normalised(normalised)) == Counter(
+            reference(normalised)
+        ), text
         assert Counter(ours(text)) == Counter(reference(normalised)), text
 
 
@@ -213,7 +227,11 @@ def test_word_ngrams_yield_unigrams_then_bigrams():
 
 
 def test_word_ngrams_with_min_two_yield_only_bigrams():
-    assert WordNgrams(2, 2)("buy cheap pills now") == ["buy cheap", "cheap pills", "pills now"]
+    assert WordNgrams(2, 2)("buy cheap pills now") == [
+        "buy cheap",
+        "cheap pills",
+        "pills now",
+    ]
 
 
 def test_word_ngrams_of_a_single_word_have_no_bigrams():

@@ -9,14 +9,21 @@ import pytest
 
 from moderation.comment import Comment, Label
 from moderation.errors import DataError
-from moderation.training import TrainingOptions, choose_thresholds, comments_frame, train
+from moderation.training import (
+    TrainingOptions,
+    choose_thresholds,
+    comments_frame,
+    train,
+)
 
 MINI = TrainingOptions(folds=3, C_grid=(10.0,), n_jobs=1)
 
 
 def _without(corpus, label):
     comments, labels = corpus
-    kept = [(c, lab) for c, lab in zip(comments, labels) if lab is not label]
+    kept = [
+        (c, lab) for c, lab in zip(comments, labels, strict=True) if lab is not label
+    ]
     return [c for c, _ in kept], [lab for _, lab in kept]
 
 
@@ -55,7 +62,9 @@ def test_spam_and_ham_only_trains_the_spam_question_alone(corpus):
 
 def test_too_few_low_value_examples_skip_the_low_value_question(corpus):
     comments, labels = corpus
-    keep = [i for i, lab in enumerate(labels) if lab is not Label.LOW_VALUE or i % 3 == 0]
+    keep = [
+        i for i, lab in enumerate(labels) if lab is not Label.LOW_VALUE or i % 3 == 0
+    ]
     model = train([comments[i] for i in keep], [labels[i] for i in keep], options=MINI)
     assert model.low_value is None
     assert model.thresholds.low_value is None
@@ -73,7 +82,7 @@ def test_too_few_spam_examples_is_a_data_error_saying_what_is_needed(corpus):
 
 def test_no_genuine_comments_is_a_data_error(corpus):
     comments, labels = corpus
-    spam = [c for c, lab in zip(comments, labels) if lab is Label.SPAM]
+    spam = [c for c, lab in zip(comments, labels, strict=True) if lab is Label.SPAM]
     with pytest.raises(DataError, match="'not spam'.*found 20 and 0"):
         train(spam, [Label.SPAM] * len(spam), options=MINI)
 
