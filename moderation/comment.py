@@ -60,6 +60,8 @@ _LABEL_ALIASES = {
     "ham": Label.HAM,
     "0": Label.HAM,
     "false": Label.HAM,
+    # WordPress and most engines call a published comment "approved".
+    "approved": Label.HAM,
 }
 
 
@@ -88,7 +90,7 @@ def parse_label(value: object) -> Label:
     except KeyError:
         raise ValueError(
             f"unknown label {value!r}; use spam, low_value or ham "
-            "(also accepted: low-value, 1/true for spam, 0/false for ham)"
+            "(also accepted: low-value, 1/true for spam, 0/false/approved for ham)"
         ) from None
 
 

@@ -253,3 +253,11 @@ def test_counts_and_digest_identify_the_data(tmp_path):
     assert data.digest() == load_labelled([path]).digest()
     other = _write(tmp_path / "b.csv", "content,label\na,spam\nb,ham\nc,spam\n")
     assert load_labelled([other]).digest() != data.digest()
+
+
+def test_wordpress_status_approved_reads_as_ham(tmp_path):
+    """An export's `status` column with `approved` trains as ham, `spam` as spam."""
+    path = tmp_path / "export.csv"
+    path.write_text("body,status\nNice fix for the cron job,approved\nbuy pills,spam\n")
+    data = load_labelled([path], text_col="body", label_col="status")
+    assert [label.value for label in data.labels] == ["ham", "spam"]
