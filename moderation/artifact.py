@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ def save_model(
     created = datetime.now(timezone.utc)
     base = f"{created:%Y%m%dT%H%M%SZ}-{data_summary.get('sha256', '')[:8] or 'model'}"
     version = base
+    tmp: Path | None = None
     try:
         models_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=models_dir))
@@ -135,6 +137,9 @@ def save_model(
         raise ArtifactError(
             f"cannot write the model to {models_dir}: {exc.strerror}"
         ) from exc
+    finally:
+        if tmp is not None and tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
@@ -161,7 +166,11 @@ def list_versions(models_dir: Path) -> list[str]:
     """Every version directory with a manifest, oldest first."""
     if not models_dir.is_dir():
         return []
-    return sorted(p.name for p in models_dir.iterdir() if (p / MANIFEST_FILE).is_file())
+    return sorted(
+        p.name
+        for p in models_dir.iterdir()
+        if not p.name.startswith(".") and (p / MANIFEST_FILE).is_file()
+    )
 
 
 def load_model(models_dir: Path, version: str | Path | None = None) -> LoadedModel:

@@ -9,6 +9,7 @@ messages that name the setting, the value found and the fix. Secrets are never e
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -28,28 +29,39 @@ ENV_PREFIX = "MODERATION_"
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _opt(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+def _opt(default: Any, help: str, secret: bool = False) -> Any:
+    return field(default=default, metadata={"help": help}, repr=not secret)
 
 
 @dataclass(frozen=True)
 class Settings:
     """Every setting of the library, the CLI and the service."""
 
-    home: Path = _opt(Path("."), "Directory holding models/ and the default SQLite store.")
-    models_dir: Path | None = _opt(None, "Where model versions live (default: HOME/models).")
+    home: Path = _opt(
+        Path("."), "Directory holding models/ and the default SQLite store."
+    )
+    models_dir: Path | None = _opt(
+        None, "Where model versions live (default: HOME/models)."
+    )
     training_data: Path = _opt(
         _PACKAGE_ROOT / "training_data",
         "Corpus the default model is trained on (default: the project's training_data/).",
     )
     database_url: str | None = _opt(
-        None, "SQLAlchemy URL of the store (default: sqlite file HOME/moderation.db)."
+        None,
+        "SQLAlchemy URL of the store (default: sqlite file HOME/moderation.db).",
+        secret=True,
     )
     target_fpr: float = _opt(
-        0.005, "Share of genuine comments the spam threshold may flag, at training time."
+        0.005,
+        "Share of genuine comments the spam threshold may flag, at training time.",
     )
-    hold_threshold: float | None = _opt(None, "Override: spam score from which a comment is held.")
-    spam_threshold: float | None = _opt(None, "Override: spam score from which a comment is spam.")
+    hold_threshold: float | None = _opt(
+        None, "Override: spam score from which a comment is held."
+    )
+    spam_threshold: float | None = _opt(
+        None, "Override: spam score from which a comment is spam."
+    )
     discard_threshold: float | None = _opt(
         None, "Override: spam score from which spam is discarded."
     )
@@ -65,14 +77,18 @@ class Settings:
     timeout: int = _opt(30, "Seconds before gunicorn restarts a stuck worker.")
     max_body_bytes: int = _opt(1_048_576, "Largest request body accepted (413 beyond).")
     max_batch: int = _opt(1000, "Most comments in one batch request (422 beyond).")
-    retain_content: bool = _opt(False, "Store the text of scored comments with each check.")
+    retain_content: bool = _opt(
+        False, "Store the text of scored comments with each check."
+    )
     retention_days: int = _opt(30, "Days a retained comment text is kept.")
     log_content: bool = _opt(False, "Include comment text in request logs.")
     forwarded_hops: int = _opt(
-        0, "Reverse proxies in front of the service whose X-Forwarded-* headers to trust."
+        0,
+        "Reverse proxies in front of the service whose X-Forwarded-* headers to trust.",
     )
     metrics_dir: Path | None = _opt(
-        None, "Directory for multi-process Prometheus metrics ('moderation serve' makes one)."
+        None,
+        "Directory for multi-process Prometheus metrics ('moderation serve' makes one).",
     )
 
     @property
@@ -98,17 +114,26 @@ class Settings:
         out = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "database_url" and value and "@" in value:
-                scheme, _, rest = value.partition("://")
-                value = f"{scheme}://***@{rest.rpartition('@')[2]}"
+            if f.name == "database_url" and value:
+                value = _hide_password(value)
             out[f.name] = str(value)
         return out
+
+
+def _hide_password(url: str) -> str:
+    # user:password@host and ?password=... both become ***.
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.rpartition("@")[2]
+    rest = re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", rest)
+    return scheme + sep + rest
 
 
 def setting_docs() -> list[tuple[str, str, str]]:
     """(environment variable, default, help) for every setting, for documentation."""
     return [
-        (ENV_PREFIX + f.name.upper(), str(f.default), f.metadata["help"]) for f in fields(Settings)
+        (ENV_PREFIX + f.name.upper(), str(f.default), f.metadata["help"])
+        for f in fields(Settings)
     ]
 
 
@@ -168,7 +193,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return data
 
 
-_OPTIONAL_FLOATS = {"hold_threshold", "spam_threshold", "discard_threshold", "low_value_threshold"}
+_OPTIONAL_FLOATS = {
+    "hold_threshold",
+    "spam_threshold",
+    "discard_threshold",
+    "low_value_threshold",
+}
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
@@ -202,22 +232,35 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         kind = "true or false" if isinstance(default, bool) else type(default).__name__
         if name in _OPTIONAL_FLOATS:
             kind = "a number between 0 and 1"
-        raise ConfigError(f"{env_name} = {value!r} is not valid; expected {kind}") from None
+        raise ConfigError(
+            f"{env_name} = {value!r} is not valid; expected {kind}"
+        ) from None
 
 
 def _validate(s: Settings) -> None:
     def bad(name: str, value: Any, rule: str) -> ConfigError:
-        return ConfigError(f"{ENV_PREFIX}{name.upper()} = {value!r} is not valid; {rule}")
+        return ConfigError(
+            f"{ENV_PREFIX}{name.upper()} = {value!r} is not valid; {rule}"
+        )
 
     if not 0.0 < s.target_fpr < 0.5:
-        raise bad("target_fpr", s.target_fpr, "use a share between 0 and 0.5, e.g. 0.005")
+        raise bad(
+            "target_fpr", s.target_fpr, "use a share between 0 and 0.5, e.g. 0.005"
+        )
     for name in _OPTIONAL_FLOATS:
         value = getattr(s, name)
         if value is not None and not 0.0 <= value <= 1.0:
             raise bad(name, value, "use a score between 0 and 1")
     if not 0 < s.port < 65536:
         raise bad("port", s.port, "use a port between 1 and 65535")
-    for name in ("workers", "threads", "timeout", "max_body_bytes", "max_batch", "retention_days"):
+    for name in (
+        "workers",
+        "threads",
+        "timeout",
+        "max_body_bytes",
+        "max_batch",
+        "retention_days",
+    ):
         if getattr(s, name) < 1:
             raise bad(name, getattr(s, name), "use a whole number of 1 or more")
     if s.forwarded_hops < 0:

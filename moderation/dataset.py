@@ -167,12 +167,15 @@ def _csv(
                 "name the right one with --text-col / --label-col"
             )
     try:
+        # A quoted record may span lines: report it at the line where it starts.
+        start = reader.line_num + 1
         for record in reader:
             if None in record:
                 raise DataError(
-                    f"{path}:{reader.line_num}: more fields than the header has columns"
+                    f"{path}:{start}: more fields than the header has columns"
                 )
-            yield reader.line_num, dict(record)
+            yield start, dict(record)
+            start = reader.line_num + 1
     except csv.Error as exc:
         raise DataError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from exc
 

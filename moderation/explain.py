@@ -132,6 +132,11 @@ _TEXT = {
 }
 
 
+def _readable(e: Evidence) -> bool:
+    # Punctuation alone ("." or ",") says nothing to an admin; emoji and words do.
+    return e.kind == "signal" or any(c.isalnum() or ord(c) > 0x2000 for c in e.name)
+
+
 def _display(term: str) -> str:
     term = term.replace("xurlx", "<link>").replace("xemailx", "<e-mail>")
     return term.replace("xphonex", "<phone number>")
@@ -153,7 +158,8 @@ def reasons(
     """
     sign = 1.0 if towards else -1.0
     ranked = sorted(
-        (e for e in evidence if sign * e.weight > 0), key=lambda e: -sign * e.weight
+        (e for e in evidence if sign * e.weight > 0 and _readable(e)),
+        key=lambda e: -sign * e.weight,
     )
     word_code, phrase_code, meaning = _TEXT[(question, towards)]
     out: list[Reason] = []

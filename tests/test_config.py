@@ -205,3 +205,12 @@ def test_every_setting_has_a_default_and_help():
     for env_name, _default, help_text in setting_docs():
         assert env_name.startswith(ENV_PREFIX) and env_name.isupper()
         assert help_text.strip()
+
+
+def test_password_in_a_url_query_is_hidden_and_repr_leaves_the_url_out():
+    """A password passed as ?password= is masked too; repr(Settings) never shows it."""
+    settings = load_settings(
+        environ={"MODERATION_DATABASE_URL": "postgresql+psycopg://db/x?password=s3cret"}
+    )
+    assert "s3cret" not in settings.describe()["database_url"]
+    assert "s3cret" not in repr(settings)

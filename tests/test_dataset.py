@@ -261,3 +261,11 @@ def test_wordpress_status_approved_reads_as_ham(tmp_path):
     path.write_text("body,status\nNice fix for the cron job,approved\nbuy pills,spam\n")
     data = load_labelled([path], text_col="body", label_col="status")
     assert [label.value for label in data.labels] == ["ham", "spam"]
+
+
+def test_a_multi_line_csv_record_is_reported_at_its_first_line(tmp_path):
+    """A quoted record over lines 2-3 with a bad label is reported as line 2."""
+    path = tmp_path / "multi.csv"
+    path.write_text('content,label\n"first line\nsecond line",maybe\n')
+    with pytest.raises(DataError, match=r"multi\.csv:2: unknown label"):
+        load_labelled([path])

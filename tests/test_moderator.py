@@ -140,3 +140,10 @@ def test_inconsistent_threshold_override_is_a_config_error(models_dir):
 
 def test_moderator_uses_the_current_version(models_dir, moderator):
     assert moderator.version == (models_dir / "CURRENT").read_text().strip()
+
+
+def test_punctuation_alone_is_never_a_reason(moderator):
+    """Reasons name words, phrases, emoji or signals, never a bare '.' or ','."""
+    decision = moderator.score(Comment("Thanks, this fixed my build. Really, it did."))
+    for reason in decision.reasons:
+        assert "“.”" not in reason.message and "“,”" not in reason.message
