@@ -222,3 +222,143 @@ def main() -> None:
     except ModerationError as exc:  # raised while loading settings
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
+
+
+# --- the service: serve, keys, feedback (issue 3) -------------------------------------
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default: MODERATION_HOST, 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default: MODERATION_PORT, 8000).")
+@click.option("--workers", type=int, help="Worker processes (default: MODERATION_WORKERS, 2).")
+@click.option("--threads", type=int, help="Threads per worker (default: MODERATION_THREADS, 4).")
+def serve(host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
+    """Run the HTTP service on gunicorn; trains the default model first if there is none.
+
+    Stops gracefully on SIGTERM or Ctrl-C.
+    """
+    import os
+    import shutil
+    import tempfile
+    from dataclasses import replace
+
+    from moderation.operations import ensure_model
+
+    settings = _run(load_settings, host=host, port=port, workers=workers, threads=threads)
+    if _run(_current_version, settings.models_path) is None:
+        click.echo(f"no model in {settings.models_path}: training the default model from "
+                   f"{settings.training_data} (about a minute)", err=True)
+        options = TrainingOptions(target_fpr=settings.target_fpr, seed=settings.seed)
+        version = _run(ensure_model, settings.models_path, settings.training_data,
+                       options=options)
+        click.echo(f"model {version} trained and made current", err=True)
+    # Workers share metrics through files; prometheus_client reads this variable when
+    # it is first imported, which is below, in service.
+    made = settings.metrics_dir is None
+    metrics_dir = Path(tempfile.mkdtemp(prefix="moderation-metrics-")) if made \
+        else settings.metrics_dir
+    assert metrics_dir is not None
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    try:
+        from service.server import serve as run_server
+
+        _run(run_server, replace(settings, metrics_dir=metrics_dir))
+    finally:
+        if made:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _current_version(models_dir: Path) -> str | None:
+    from moderation.artifact import current_version
+
+    return current_version(models_dir)
+
+
+def _store(settings: Settings) -> Any:
+    from moderation.store import connect
+
+    return _run(connect, settings.database)
+
+
+@cli.group()
+def keys() -> None:
+    """Create, list and revoke API keys (12 characters, shown once, stored hashed)."""
+
+
+@keys.command("create")
+@click.option("--site", required=True, help="The site the key is for, e.g. https://myblog.example.")
+@pass_context
+def keys_create(ctx: _Context, site: str) -> None:
+    """Create a key and print it, alone, on stdout."""
+    from moderation.store import create_key
+
+    key, info = _run(create_key, _store(ctx.settings), site)
+    click.echo(key)
+    click.echo(f"key {info.id} created for {info.site}; it is shown only this once", err=True)
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per key.")
+@pass_context
+def keys_list(ctx: _Context, as_json: bool) -> None:
+    """List keys (ids and sites; the keys themselves are not stored)."""
+    from moderation.store import list_keys
+
+    found = _run(list_keys, _store(ctx.settings))
+    for info in found:
+        if as_json:
+            click.echo(json.dumps(info.to_dict()))
+        else:
+            state = f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "active"
+            click.echo(f"{info.id}  {info.created_at:%Y-%m-%d %H:%M}  {state:<18}  {info.site}")
+    if not found and not as_json:
+        click.echo("no keys yet; create one with 'moderation keys create --site URL'", err=True)
+
+
+@keys.command("revoke")
+@click.argument("key_or_id")
+@pass_context
+def keys_revoke(ctx: _Context, key_or_id: str) -> None:
+    """Revoke a key, given the key or its id (from 'keys list')."""
+    from moderation.store import revoke_key
+
+    info = _run(revoke_key, _store(ctx.settings), key_or_id)
+    click.echo(f"key {info.id} for {info.site} is revoked", err=True)
+
+
+@cli.group()
+def feedback() -> None:
+    """Moderators' feedback recorded by the service."""
+
+
+def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    from datetime import datetime, timezone
+
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 time; use e.g. 2024-05-01 or 2024-05-01T12:00:00Z"
+        ) from None
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
+
+
+@feedback.command("export")
+@click.option("--since", callback=_since,
+              help="Only feedback recorded at or after this ISO 8601 time (UTC if no zone).")
+@pass_context
+def feedback_export(ctx: _Context, since: Any) -> None:
+    """Print stored feedback as JSON lines: check_id, label, created_at, content if kept."""
+    from moderation.store import export_feedback
+
+    rows = export_feedback(_store(ctx.settings), since)
+    try:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    except ModerationError as exc:
+        raise click.ClickException(str(exc)) from exc
