@@ -107,6 +107,8 @@ def save_model(
                 for k, v in vars(model.options).items()
             },
             "thresholds": model.thresholds.to_dict(),
+            "priors_applied": model.priors,
+            "held_out": model.held_out,
             "metrics": {"cross_validated": model.metrics},
             "questions": ["spam"]
             + (["low_value"] if model.low_value is not None else []),

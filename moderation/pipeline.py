@@ -20,7 +20,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from moderation.features import ContentSignals
+from moderation.features import METADATA_COLUMNS, ContentSignals, MetadataSignals
 from moderation.text import CharNgrams, WordNgrams
 
 __all__ = ["DEFAULT_PARAMS", "build_pipeline"]
@@ -90,9 +90,11 @@ def build_pipeline(
                 "content",
             ),
             ("signals", make_pipeline(ContentSignals(), StandardScaler()), ["content"]),
+            # Not standardised: 0 means "not sent", and must stay neutral.
+            ("metadata", MetadataSignals(), list(METADATA_COLUMNS)),
         ],
         sparse_threshold=1.0,
-        transformer_weights={"signals": signal_weight},
+        transformer_weights={"signals": signal_weight, "metadata": signal_weight},
     )
     classifier = CalibratedClassifierCV(
         LogisticRegression(

@@ -22,7 +22,7 @@ from typing import Any
 
 from moderation.errors import ConfigError
 
-__all__ = ["Policy", "Rule", "Thresholds", "Verdict", "decide", "reaches"]
+__all__ = ["Policy", "Rule", "SitePolicy", "Thresholds", "Verdict", "decide", "reaches"]
 
 
 class Verdict(str, Enum):
@@ -86,7 +86,9 @@ class Thresholds:
             hold=float(data["hold"]),
             spam=float(data["spam"]),
             discard=None if data.get("discard") is None else float(data["discard"]),
-            low_value=None if data.get("low_value") is None else float(data["low_value"]),
+            low_value=None
+            if data.get("low_value") is None
+            else float(data["low_value"]),
         )
 
     def override(self, **values: float | None) -> Thresholds:
@@ -103,25 +105,73 @@ def reaches(score: float, threshold: float | None) -> bool:
 class Policy:
     """Thresholds plus the verdicts a site allows.
 
-    A disallowed ``discard`` falls back to ``spam``: a comment is never let through
-    because a harsher verdict is switched off.
+    A disallowed ``discard`` falls back to ``spam``, a disallowed ``spam`` to
+    ``hold``: a comment is never let through because a harsher verdict is switched
+    off.
     """
 
     thresholds: Thresholds
     allow_discard: bool = True
+    allow_spam: bool = True
 
     def decide(self, spam: float, low_value: float) -> tuple[Verdict, Rule]:
         """The verdict for two scores, and the rule that gave it."""
         t = self.thresholds
-        if self.allow_discard and reaches(spam, t.discard):
+        if self.allow_discard and self.allow_spam and reaches(spam, t.discard):
             return Verdict.DISCARD, Rule.DISCARD
         if reaches(spam, t.spam):
-            return Verdict.SPAM, Rule.SPAM
+            return (Verdict.SPAM if self.allow_spam else Verdict.HOLD), Rule.SPAM
         if reaches(spam, t.hold):
             return Verdict.HOLD, Rule.UNSURE
         if reaches(low_value, t.low_value):
             return Verdict.HOLD, Rule.LOW_VALUE
         return Verdict.APPROVE, Rule.CLEAN
+
+
+@dataclass(frozen=True)
+class SitePolicy:
+    """One site's settings over the service's policy; ``None`` keeps the default.
+
+    Attributes:
+        hold, spam, discard, low_value: threshold overrides.
+        target_fpr: a different false-positive target for the spam threshold,
+            computed from the model's held-out scores (explicit ``spam`` wins).
+        allow_discard: ``False`` never discards (spam instead).
+        allow_spam: ``False`` never files as spam (hold instead).
+    """
+
+    hold: float | None = None
+    spam: float | None = None
+    discard: float | None = None
+    low_value: float | None = None
+    target_fpr: float | None = None
+    allow_discard: bool | None = None
+    allow_spam: bool | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("hold", "spam", "discard", "low_value"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ConfigError(
+                    f"site threshold {name} = {value!r} must be in [0, 1]"
+                )
+        if self.target_fpr is not None and not 0.0 < self.target_fpr < 0.5:
+            raise ConfigError(
+                f"site target_fpr = {self.target_fpr!r} must be between 0 and 0.5"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SitePolicy:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown site policy setting {unknown[0]!r}; known: {', '.join(sorted(known))}"
+            )
+        return cls(**data)
 
 
 def decide(policy: Policy, spam: float, low_value: float) -> tuple[Verdict, Rule]:

@@ -162,15 +162,21 @@ class _TextBlock:
 
 @dataclass
 class _DenseBlock:
-    function: Callable[[str, str], list[float]]
+    function: Callable[..., list[float]]
     names: Sequence[str]
     mean: list[float]
     scale: list[float]
     coef: list[float]
+    takes_row: bool = False  # metadata signals read the whole row
 
     def contributions(self, cache: RowCache) -> tuple[float, list[Evidence]]:
         key = ("dense", self.function.__module__, self.function.__name__)
-        values = cache.memo(key, lambda: self.function(cache.content, cache.normalised))
+        if self.takes_row:
+            values = cache.memo(key, lambda: self.function(cache.row))
+        else:
+            values = cache.memo(
+                key, lambda: self.function(cache.content, cache.normalised)
+            )
         evidence = []
         total = 0.0
         for name, x, m, s, c in zip(  # noqa: B905 - equal lengths by construction
@@ -295,6 +301,18 @@ def compile_pipeline(pipeline: Pipeline) -> CompiledModel:
                     mean=[float(v) for v in scaler.mean_],
                     scale=[float(v) for v in scaler.scale_],
                     coef=[float(v) for v in block_coef],
+                )
+            )
+        elif hasattr(transformer, "signals_function"):
+            # Unscaled signals (metadata): 0 is neutral, nothing to centre.
+            model.dense_blocks.append(
+                _DenseBlock(
+                    function=transformer.signals_function(),
+                    names=list(transformer.get_feature_names_out()),
+                    mean=[0.0] * width,
+                    scale=[1.0] * width,
+                    coef=[float(v) for v in block_coef],
+                    takes_row=True,
                 )
             )
         else:

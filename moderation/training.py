@@ -27,6 +27,7 @@ from sklearn.pipeline import Pipeline
 from moderation.comment import Comment, Label
 from moderation.errors import DataError
 from moderation.evaluation import binary_metrics, threshold_at_fpr
+from moderation.features import HISTORY_COLUMNS, METADATA_COLUMNS, METADATA_PRIORS
 from moderation.pipeline import DEFAULT_PARAMS, build_pipeline
 from moderation.policy import Thresholds
 from moderation.text import normalise
@@ -42,6 +43,7 @@ __all__ = [
 
 C_GRID = (3.0, 10.0, 30.0)
 _MIN_PER_CLASS = 10
+_TOP_NEGATIVES = 500  # enough for a target FPR up to 500 / (genuine comments)
 
 Progress = Callable[[str], None]
 
@@ -84,11 +86,44 @@ class TrainedModel:
     metrics: dict[str, Any]
     options: TrainingOptions
     counts: dict[str, int] = field(default_factory=dict)
+    priors: dict[str, list[str]] = field(default_factory=dict)
+    held_out: dict[str, Any] = field(default_factory=dict)
 
 
 def comments_frame(comments: Sequence[Comment]) -> pd.DataFrame:
-    """The pipeline's input: one row per comment, the columns of ``Comment.to_row``."""
-    return pd.DataFrame([c.to_row() for c in comments])
+    """The pipeline's input: one row per comment, the columns of ``Comment.to_row``
+    plus the history columns (empty: recent history exists only when serving)."""
+    frame = pd.DataFrame([c.to_row() for c in comments])
+    for column in HISTORY_COLUMNS:
+        frame[column] = None
+    return frame
+
+
+def apply_priors(pipeline: Pipeline, X: pd.DataFrame, question: str) -> list[str]:
+    """Give each metadata signal that ``X`` never exercised its prior weight.
+
+    A signal that is 0 on every training comment gets coefficient 0 from the fit, so
+    the model would ignore it forever; its documented prior (``METADATA_PRIORS``) is
+    written into the fitted coefficient instead. Scores of the training comments do
+    not change (the signal is 0 on all of them).
+
+    Returns:
+        The names of the signals that received their prior.
+    """
+    priors = METADATA_PRIORS.get(question, {})
+    features = pipeline.named_steps["features"]
+    block = features.named_transformers_["metadata"]
+    names = list(features.get_feature_names_out())
+    weight = (features.transformer_weights or {}).get("metadata", 1.0)
+    values = block.transform(X[list(METADATA_COLUMNS)])
+    estimator = pipeline.named_steps["classifier"].calibrated_classifiers_[0].estimator
+    applied = []
+    for j, name in enumerate(block.get_feature_names_out()):
+        if name in priors and not np.any(values[:, j]):
+            # The block's features are multiplied by its transformer weight.
+            estimator.coef_[0, names.index(f"metadata__{name}")] = priors[name] / weight
+            applied.append(name)
+    return applied
 
 
 def train(
@@ -123,9 +158,17 @@ def train(
     spam_params, spam_decisions = _cross_validate(X, y_spam, groups, options)
     say("spam: fitting the final model")
     spam_model = build_pipeline(**spam_params).fit(X, y_spam)
+    spam_priors = apply_priors(spam_model, X, "spam")
     spam_oof = _calibrated(spam_model, spam_decisions)
 
     thresholds = choose_thresholds(y_spam, spam_oof, options)
+    # The top of the held-out genuine scores lets a site ask for another target FPR
+    # later (``spam_threshold_at``) without retraining.
+    negatives = np.sort(spam_oof[~y_spam])[::-1]
+    held_out = {
+        "negatives": int(negatives.size),
+        "top_negative_spam_scores": [float(v) for v in negatives[:_TOP_NEGATIVES]],
+    }
     metrics: dict[str, Any] = {
         "spam": binary_metrics(y_spam, spam_oof, thresholds.spam)
     }
@@ -134,6 +177,7 @@ def train(
     not_spam = ~y_spam
     y_low = np.array([label is Label.LOW_VALUE for label in labels])[not_spam]
     params: dict[str, Any] = {"spam": spam_params}
+    priors = {"spam": spam_priors}
     if y_low.sum() >= _MIN_PER_CLASS and (~y_low).sum() >= _MIN_PER_CLASS:
         X_ns = X[not_spam].reset_index(drop=True)
         groups_ns = groups[not_spam]
@@ -141,6 +185,7 @@ def train(
         low_params, low_decisions = _cross_validate(X_ns, y_low, groups_ns, options)
         say("low value: fitting the final model")
         low_value_model = build_pipeline(**low_params).fit(X_ns, y_low)
+        priors["low_value"] = apply_priors(low_value_model, X_ns, "low_value")
         low_oof = _calibrated(low_value_model, low_decisions)
         low_threshold = max(
             0.5, threshold_at_fpr(low_oof[~y_low], options.low_value_fpr)
@@ -165,6 +210,8 @@ def train(
         metrics=metrics,
         options=options,
         counts=counts,
+        priors=priors,
+        held_out=held_out,
     )
 
 
@@ -188,6 +235,22 @@ def choose_thresholds(
     if discard is not None and discard > 1.0:
         discard = None
     return Thresholds(hold=hold, spam=spam, discard=discard)
+
+
+def spam_threshold_at(held_out: dict[str, Any], target_fpr: float) -> float | None:
+    """The spam threshold for another target FPR, from a manifest's ``held_out``.
+
+    Same rule as ``choose_thresholds`` (never below 0.5). ``None`` when the stored top
+    of the held-out scores is too short for so large a target.
+    """
+    n = int(held_out.get("negatives") or 0)
+    top = held_out.get("top_negative_spam_scores") or []
+    allowed = int(np.floor(target_fpr * n + 1e-9))
+    if n == 0 or allowed > len(top):
+        return None
+    if allowed == len(top):
+        return None if len(top) < n else 0.5
+    return min(1.0, max(0.5, float(np.nextafter(top[allowed], np.inf))))
 
 
 def _require_classes(y: np.ndarray, positive: str, negative: str) -> None:

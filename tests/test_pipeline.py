@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 from sklearn.base import clone
 
-from moderation.features import SIGNAL_NAMES
+from moderation.features import METADATA_NAMES, SIGNAL_NAMES
 from moderation.pipeline import DEFAULT_PARAMS, build_pipeline
 from moderation.training import comments_frame
 
@@ -17,7 +17,7 @@ def test_build_pipeline_returns_an_unfitted_features_then_classifier_pipeline():
     assert [name for name, _ in pipeline.steps] == ["features", "classifier"]
     assert not hasattr(pipeline.named_steps["classifier"], "calibrated_classifiers_")
     blocks = [name for name, _, _ in pipeline.named_steps["features"].transformers]
-    assert blocks == ["words", "chars", "signals"]
+    assert blocks == ["words", "chars", "signals", "metadata"]
 
 
 def test_build_pipeline_accepts_every_default_param():
@@ -34,15 +34,18 @@ def test_unfitted_pipeline_clones_and_pickles():
 
 
 def test_fitted_feature_names_carry_their_block_prefix(trained_model):
-    """Names are stable and prefixed: words__, chars__, then the signals in order."""
+    """Names are stable and prefixed: words__, chars__, signals__, then metadata__."""
     names = list(trained_model.spam.named_steps["features"].get_feature_names_out())
     prefixes = [name.split("__", 1)[0] for name in names]
-    assert set(prefixes) == {"words", "chars", "signals"}
+    assert set(prefixes) == {"words", "chars", "signals", "metadata"}
     # Blocks are contiguous and in composition order.
-    first = {p: prefixes.index(p) for p in ("words", "chars", "signals")}
+    first = {p: prefixes.index(p) for p in ("words", "chars", "signals", "metadata")}
     assert prefixes == sorted(prefixes, key=first.__getitem__)
     assert names[0].startswith("words__")
-    assert names[-len(SIGNAL_NAMES) :] == [f"signals__{s}" for s in SIGNAL_NAMES]
+    tail = [f"signals__{s}" for s in SIGNAL_NAMES] + [
+        f"metadata__{s}" for s in METADATA_NAMES
+    ]
+    assert names[-len(tail) :] == tail
     assert "words__subscribe" in names
 
 
