@@ -89,13 +89,17 @@ class _UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_bind_param(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
         if value is None:
             return None
         value = value.astimezone(timezone.utc)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_result_value(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -215,7 +219,8 @@ def connect(url: str, create: bool = True, **engine_options: Any) -> Engine:
         engine = create_engine(url, **options)
     except (ArgumentError, ImportError, ValueError) as exc:
         raise StoreError(
-            f"the database URL is not usable ({type(exc).__name__}); use sqlite:///PATH "
+            f"the database URL is not usable ({type(exc).__name__}); "
+            "use sqlite:///PATH "
             "or postgresql+psycopg://USER@HOST/DB and install moderation[postgres]"
         ) from exc
     if is_sqlite:
@@ -277,7 +282,8 @@ def _create_schema_once(engine: Engine) -> None:
             return
         if found > SCHEMA_VERSION:
             raise StoreError(
-                f"the store's schema is version {found}, newer than the {SCHEMA_VERSION} "
+                f"the store's schema is version {found}, newer than the "
+                f"{SCHEMA_VERSION} "
                 "this version of moderation understands; upgrade moderation"
             )
         for version in range(found, SCHEMA_VERSION):
@@ -322,13 +328,18 @@ def create_key(engine: Engine, site: str) -> tuple[str, KeyInfo]:
     """
     site = site.strip()
     if not site:
-        raise StoreError("a key needs a site: give the blog's URL, e.g. https://myblog.example")
+        raise StoreError(
+            "a key needs a site: give the blog's URL, e.g. https://myblog.example"
+        )
     key = "".join(secrets.choice(_KEY_ALPHABET) for _ in range(KEY_LENGTH))
     info = KeyInfo(id="k_" + secrets.token_hex(4), site=site, created_at=_now())
     with _writing(engine, "create the key") as conn:
         conn.execute(
             api_keys.insert().values(
-                id=info.id, key_hash=_hash_key(key), site=info.site, created_at=info.created_at
+                id=info.id,
+                key_hash=_hash_key(key),
+                site=info.site,
+                created_at=info.created_at,
             )
         )
     return key, info
@@ -338,8 +349,12 @@ def list_keys(engine: Engine) -> list[KeyInfo]:
     """Every key, oldest first, revoked ones included."""
     with _reading(engine) as conn:
         rows = conn.execute(
-            select(api_keys.c.id, api_keys.c.site, api_keys.c.created_at, api_keys.c.revoked_at)
-            .order_by(api_keys.c.created_at, api_keys.c.id)
+            select(
+                api_keys.c.id,
+                api_keys.c.site,
+                api_keys.c.created_at,
+                api_keys.c.revoked_at,
+            ).order_by(api_keys.c.created_at, api_keys.c.id)
         ).all()
     return [KeyInfo(r.id, r.site, r.created_at, r.revoked_at) for r in rows]
 
@@ -361,18 +376,25 @@ def revoke_key(engine: Engine, key_or_id: str) -> KeyInfo:
     )
     with _writing(engine, "revoke the key") as conn:
         row = conn.execute(
-            select(api_keys.c.id, api_keys.c.site, api_keys.c.created_at, api_keys.c.revoked_at)
-            .where(condition)
+            select(
+                api_keys.c.id,
+                api_keys.c.site,
+                api_keys.c.created_at,
+                api_keys.c.revoked_at,
+            ).where(condition)
         ).first()
         if row is None:
             raise StoreError(
-                "no such API key; give a key or a key id as 'moderation keys list' shows"
+                "no such API key; give a key, or a key id as "
+                "'moderation keys list' shows it"
             )
         revoked_at = row.revoked_at
         if revoked_at is None:
             revoked_at = _now()
             conn.execute(
-                update(api_keys).where(api_keys.c.id == row.id).values(revoked_at=revoked_at)
+                update(api_keys)
+                .where(api_keys.c.id == row.id)
+                .values(revoked_at=revoked_at)
             )
     return KeyInfo(row.id, row.site, row.created_at, revoked_at)
 
@@ -473,7 +495,9 @@ def count_checks(engine: Engine, key_id: str, since: datetime) -> int:
     return int(found or 0)
 
 
-def purge_expired(engine: Engine, retention_days: int, now: datetime | None = None) -> int:
+def purge_expired(
+    engine: Engine, retention_days: int, now: datetime | None = None
+) -> int:
     """Forget the retained text of checks older than the retention period.
 
     The check itself (time, verdict, scores) is kept; feedback is kept whole, as a
@@ -537,7 +561,9 @@ def record_feedback(
     return feedback_id
 
 
-def export_feedback(engine: Engine, since: datetime | None = None) -> Iterator[dict[str, Any]]:
+def export_feedback(
+    engine: Engine, since: datetime | None = None
+) -> Iterator[dict[str, Any]]:
     """Stored feedback, oldest first, as JSON-ready dicts.
 
     Each dict has ``id``, ``check_id``, ``label``, ``created_at`` (ISO 8601), ``site``,
@@ -633,13 +659,19 @@ def _now() -> datetime:
 
 
 def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat(timespec="microseconds").replace(
-        "+00:00", "Z"
+    return (
+        value.astimezone(timezone.utc)
+        .isoformat(timespec="microseconds")
+        .replace("+00:00", "Z")
     )
 
 
 def _dump(content: dict[str, Any] | None) -> str | None:
-    return None if content is None else json.dumps(content, ensure_ascii=False, sort_keys=True)
+    return (
+        None
+        if content is None
+        else json.dumps(content, ensure_ascii=False, sort_keys=True)
+    )
 
 
 def _load(content: str | None) -> dict[str, Any] | None:
@@ -652,7 +684,9 @@ def _db_reason(exc: BaseException) -> str:
         message = str(exc.orig)
     else:
         message = type(exc).__name__
-    return message.strip().splitlines()[0][:200] if message.strip() else type(exc).__name__
+    return (
+        message.strip().splitlines()[0][:200] if message.strip() else type(exc).__name__
+    )
 
 
 def _safe_url(engine: Engine) -> str:

@@ -66,8 +66,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     def _store_error(exc: StoreError) -> Response:
         telemetry.log.error("store error: %s", exc, extra={"event": "store_error"})
         return error_response(
-            503, "store_unavailable",
-            "The store could not be read or written; nothing was stored. Retry shortly.",
+            503,
+            "store_unavailable",
+            "The store could not be read or written; nothing was stored. "
+            "Retry shortly.",
         )
 
     telemetry.install(app, log_content=settings.log_content)

@@ -54,7 +54,9 @@ def _text(body: str, headers: dict[str, str] | None = None) -> Response:
 
 def _parse_form(raw: bytes, charset: str) -> dict[str, str]:
     text = raw.decode(charset, "replace")
-    return dict(parse_qsl(text, keep_blank_values=True, encoding=charset, errors="replace"))
+    return dict(
+        parse_qsl(text, keep_blank_values=True, encoding=charset, errors="replace")
+    )
 
 
 def _codec(name: str | None) -> str | None:
@@ -79,7 +81,11 @@ def _fields() -> dict[str, str]:
         charset = _codec(request.mimetype_params.get("charset")) or "utf-8"
         form = _parse_form(raw, charset)
         declared = _codec(form.get("blog_charset"))
-        if declared and declared != charset and "charset" not in request.mimetype_params:
+        if (
+            declared
+            and declared != charset
+            and "charset" not in request.mimetype_params
+        ):
             form = _parse_form(raw, declared)
         fields.update(form)
     else:
@@ -99,12 +105,14 @@ def _key(fields: Mapping[str, str], *names: str) -> KeyInfo | Response:
     key = akismet_key(fields, *names)
     if not key:
         return _invalid(
-            "Empty API key: send it as 'api_key' or as the first label of the host name."
+            "Empty API key: send it as 'api_key' or as the first label of the "
+            "host name."
         )
     info = check_key(key)
     if info is None:
         return _invalid(
-            "The API key is unknown or revoked; create one with 'moderation keys create'."
+            "The API key is unknown or revoked; create one with "
+            "'moderation keys create'."
         )
     return info
 
@@ -131,7 +139,9 @@ def to_comment(fields: Mapping[str, str]) -> Comment:
             user_agent=get("user_agent"),
             role=get("user_role"),
         ),
-        post=Post(permalink=get("permalink"), published_at=get("comment_post_modified_gmt")),
+        post=Post(
+            permalink=get("permalink"), published_at=get("comment_post_modified_gmt")
+        ),
         context=Context(
             referrer=get("referrer"),
             honeypot=honeypot,
@@ -143,17 +153,31 @@ def to_comment(fields: Mapping[str, str]) -> Comment:
 
 
 def _override(comment: Comment, decision: Decision) -> Decision:
-    """Akismet's fixed answers: administrators are never spam; test triggers always are."""
+    """Akismet's fixed answers: administrators never spam, test triggers always."""
     roles = {r.strip().lower() for r in comment.author.role.split(",")}
     if "administrator" in roles:
         reason = Reason("trusted_role", "The author is a site administrator.", 1.0)
-        return Decision(Verdict.APPROVE, Rule.CLEAN, decision.spam, decision.low_value,
-                        [reason], decision.model, decision.id)
+        return Decision(
+            Verdict.APPROVE,
+            Rule.CLEAN,
+            decision.spam,
+            decision.low_value,
+            [reason],
+            decision.model,
+            decision.id,
+        )
     who = (comment.author.name.lower(), comment.author.email.lower())
     if any(trigger in value for trigger in _TEST_SPAM for value in who):
         reason = Reason("test_trigger", "The author is Akismet's test spammer.", 1.0)
-        return Decision(Verdict.SPAM, Rule.SPAM, decision.spam, decision.low_value,
-                        [reason], decision.model, decision.id)
+        return Decision(
+            Verdict.SPAM,
+            Rule.SPAM,
+            decision.spam,
+            decision.low_value,
+            [reason],
+            decision.model,
+            decision.id,
+        )
     return decision
 
 
@@ -210,8 +234,13 @@ def _submit(label: Label) -> Response:
     comment = to_comment(fields)
     g.content = comment.content
     record_feedback(
-        engine, label, check_id=check_id, content=comment.to_dict(), key_id=key.id,
-        ip=request.remote_addr, source="akismet",
+        engine,
+        label,
+        check_id=check_id,
+        content=comment.to_dict(),
+        key_id=key.id,
+        ip=request.remote_addr,
+        source="akismet",
     )
     g.check_id = check_id
     return _text(THANKS)

@@ -1,4 +1,4 @@
-"""The JSON API (``/v1``) and the operations routes (health, readiness, metrics, OpenAPI).
+"""The JSON API (``/v1``) and the operations routes: health, readiness, metrics, docs.
 
 Each route authenticates, reads and validates its body against ``schemas``, calls the
 library (``Moderator``, ``store``) and answers in JSON; every client mistake becomes an
@@ -17,7 +17,13 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from moderation.comment import Comment, Label
 from moderation.errors import InvalidComment, StoreError
 from moderation.moderator import Decision
-from moderation.store import CheckRecord, KeyInfo, find_check, record_checks, record_feedback
+from moderation.store import (
+    CheckRecord,
+    KeyInfo,
+    find_check,
+    record_checks,
+    record_feedback,
+)
 from service import schemas
 from service.auth import require_key
 from service.errors import ApiError
@@ -58,34 +64,45 @@ def read_json(schema: schemas.Schema) -> Any:
     """
     if request.mimetype != "application/json":
         raise ApiError(
-            415, "unsupported_media_type",
+            415,
+            "unsupported_media_type",
             "Send the body as JSON with 'Content-Type: application/json'"
             + (f", not {request.mimetype}." if request.mimetype else "."),
         )
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
         raise ApiError(
-            415, "unsupported_media_type",
-            f"The body must be UTF-8, not {charset[:40]}; send 'charset=utf-8' or none.",
+            415,
+            "unsupported_media_type",
+            f"The body must be UTF-8, not {charset[:40]}; "
+            "send 'charset=utf-8' or none.",
         )
     raw = request.get_data(cache=True)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ApiError(
-            400, "invalid_utf8", "The body is not valid UTF-8; encode the JSON text as UTF-8."
+            400,
+            "invalid_utf8",
+            "The body is not valid UTF-8; encode the JSON text as UTF-8.",
         ) from None
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
-        where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(
-            exc, json.JSONDecodeError) else ""
+        where = (
+            f" at line {exc.lineno}, column {exc.colno}"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
         raise ApiError(
-            400, "malformed_json", f"The body is not valid JSON{where}; send one JSON object."
+            400,
+            "malformed_json",
+            f"The body is not valid JSON{where}; send one JSON object.",
         ) from None
     if "\\u" in text and _has_surrogate(value):
         raise ApiError(
-            400, "invalid_utf8",
+            400,
+            "invalid_utf8",
             "The body holds a lone surrogate escape (\\ud800-\\udfff), which is not "
             "valid Unicode text; send whole characters.",
         )
@@ -108,7 +125,10 @@ def _comment(data: Any, where: str = "") -> Comment:
 
 
 def record(
-    decisions: list[Decision], comments: list[Comment], key: KeyInfo | None, surface: str
+    decisions: list[Decision],
+    comments: list[Comment],
+    key: KeyInfo | None,
+    surface: str,
 ) -> None:
     """Count the verdicts and store the checks (the comment only if retention is on).
 
@@ -134,12 +154,14 @@ def record(
             low_value=d.low_value,
             content=c.to_dict() if retain else None,
         )
-        for d, c in zip(decisions, comments)
+        for d, c in zip(decisions, comments, strict=True)
     ]
     try:
         record_checks(rt.engine, records)
     except (StoreError, ApiError) as exc:
-        log.warning("check not recorded: %s", exc, extra={"event": "check_not_recorded"})
+        log.warning(
+            "check not recorded: %s", exc, extra={"event": "check_not_recorded"}
+        )
 
 
 # --- /v1 ------------------------------------------------------------------------------
@@ -160,7 +182,9 @@ def score_batch() -> Response:
     """Score several comments, in order."""
     key = require_key()
     body = read_json(current_app.config["MODERATION_BATCH_SCHEMA"])
-    comments = [_comment(item, f"comments[{i}]") for i, item in enumerate(body["comments"])]
+    comments = [
+        _comment(item, f"comments[{i}]") for i, item in enumerate(body["comments"])
+    ]
     decisions = runtime().require_moderator().score_many(comments)
     record(decisions, comments, key, "v1")
     return jsonify({"results": [d.to_dict() for d in decisions]})
@@ -168,7 +192,7 @@ def score_batch() -> Response:
 
 @v1.post("/feedback")
 def feedback() -> tuple[Response, int]:
-    """Record a moderator's label for a check or a comment, committed before the answer."""
+    """Record a moderator's label for a check or a comment; committed, then 202."""
     key = require_key()
     body = read_json(schemas.FEEDBACK_REQUEST)
     label = Label(body["label"])
@@ -179,14 +203,20 @@ def feedback() -> tuple[Response, int]:
         check = find_check(engine, check_id)
         if check is None or (check.key_id is not None and check.key_id != key.id):
             raise ApiError(
-                404, "unknown_check",
-                "No check with this id was made with your key; send the 'id' of a score "
+                404,
+                "unknown_check",
+                "No check with this id was made with your key; send the 'id' of a "
+                "score "
                 "response, or the comment itself as 'comment'.",
             )
     feedback_id = record_feedback(
-        engine, label, check_id=check_id,
+        engine,
+        label,
+        check_id=check_id,
         content=comment.to_dict() if comment is not None else None,
-        key_id=key.id, ip=request.remote_addr, source="api",
+        key_id=key.id,
+        ip=request.remote_addr,
+        source="api",
     )
     g.check_id = check_id
     return jsonify({"stored": True, "id": feedback_id, "check_id": check_id}), 202
@@ -194,7 +224,7 @@ def feedback() -> tuple[Response, int]:
 
 @v1.get("/model")
 def model() -> Response:
-    """The loaded model: version, training data, metrics and thresholds (no key needed)."""
+    """The loaded model: version, data, metrics and thresholds (no key needed)."""
     moderator = runtime().require_moderator()
     manifest = moderator.model.manifest
     return jsonify(

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from flask import g, request
 
-from moderation.store import KEY_LENGTH, KeyInfo, verify_key
+from moderation.store import KEY_LENGTH, KeyInfo
 from service.errors import ApiError
 from service.runtime import runtime
 
@@ -40,7 +40,8 @@ def require_key() -> KeyInfo:
     scheme, _, key = header.strip().partition(" ")
     if not header or scheme.lower() != "bearer" or not key.strip():
         raise ApiError(
-            401, "missing_key",
+            401,
+            "missing_key",
             "Send your API key as 'Authorization: Bearer <key>'; create one with "
             "'moderation keys create --site URL'.",
             _CHALLENGE,
@@ -48,7 +49,8 @@ def require_key() -> KeyInfo:
     info = check_key(key.strip())
     if info is None:
         raise ApiError(
-            401, "invalid_key",
+            401,
+            "invalid_key",
             "The API key is unknown or revoked; check it, or create a new one with "
             "'moderation keys create --site URL'.",
             _CHALLENGE,
@@ -68,6 +70,12 @@ def akismet_key(fields: Mapping[str, str], *names: str) -> str:
             return value
     host = request.host.rsplit(":", 1)[0] if not request.host.startswith("[") else ""
     label, dot, rest = host.partition(".")
-    if dot and rest and len(label) == KEY_LENGTH and label.isalnum() and label.isascii():
+    if (
+        dot
+        and rest
+        and len(label) == KEY_LENGTH
+        and label.isalnum()
+        and label.isascii()
+    ):
         return label
     return ""

@@ -30,7 +30,11 @@ class ApiError(Exception):
     """
 
     def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -82,7 +86,9 @@ def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     if status >= 500:
         return _unexpected(exc)
-    code, message = _HTTP_ERRORS.get(status, ("client_error", "The request was refused."))
+    code, message = _HTTP_ERRORS.get(
+        status, ("client_error", "The request was refused.")
+    )
     headers: dict[str, str] = {}
     if status == 405:
         valid = list(getattr(exc, "valid_methods", None) or [])
@@ -97,12 +103,15 @@ def _http_error(exc: HTTPException) -> Response:
 
 def _unexpected(exc: BaseException) -> Response:
     log.error(
-        "unhandled exception", exc_info=(type(exc), exc, exc.__traceback__),
+        "unhandled exception",
+        exc_info=(type(exc), exc, exc.__traceback__),
         extra={"event": "error", "route": _route()},
     )
     return error_response(
-        500, "internal_error",
-        "The server failed to handle this request; the error is logged. Try again later.",
+        500,
+        "internal_error",
+        "The server failed to handle this request; the error is logged. "
+        "Try again later.",
     )
 
 

@@ -55,7 +55,9 @@ class Runtime:
         s = self.settings
         try:
             self.moderator = Moderator.load(
-                s.models_path, thresholds=s.threshold_overrides(), allow_discard=s.allow_discard
+                s.models_path,
+                thresholds=s.threshold_overrides(),
+                allow_discard=s.allow_discard,
             )
             self.model_error = None
         except ModerationError as exc:
@@ -75,7 +77,7 @@ class Runtime:
             log.error("store not available: %s", exc, extra={"event": "store_error"})
 
     def after_fork(self) -> None:
-        """Drop connections inherited from the parent process (gunicorn ``post_fork``)."""
+        """Drop connections inherited from the parent (gunicorn ``post_fork``)."""
         if self._engine is not None:
             self._engine.dispose(close=False)
         self._keys.clear()
@@ -89,7 +91,10 @@ class Runtime:
         """
         if self._engine is None:
             with self._lock:
-                if self._engine is None and time.monotonic() >= self._next_store_attempt:
+                if (
+                    self._engine is None
+                    and time.monotonic() >= self._next_store_attempt
+                ):
                     self.open_store()
         if self._engine is None:
             raise ApiError(503, "store_unavailable", _STORE_DOWN)
@@ -141,7 +146,10 @@ class Runtime:
             log.warning("purge failed: %s", exc, extra={"event": "purge_error"})
             return
         if purged:
-            log.info("purged expired comment text", extra={"event": "purge", "checks": purged})
+            log.info(
+                "purged expired comment text",
+                extra={"event": "purge", "checks": purged},
+            )
 
 
 _NO_MODEL = (

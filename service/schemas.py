@@ -1,4 +1,4 @@
-"""Request and response schemas, the validator that enforces them, and the OpenAPI document.
+"""Request and response schemas, the validator that enforces them, the OpenAPI document.
 
 Every JSON body the service accepts or returns is described once, here, as a JSON
 Schema (the subset the OpenAPI 3.1 document can carry). The routes validate requests
@@ -33,12 +33,16 @@ Schema = dict[str, Any]
 
 # Same characters as ``moderation.comment`` refuses: C0 and DEL, except tab, LF, CR.
 _TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
-# Counts and durations beyond this are not real accounts; they also keep features finite.
+# Counts and durations beyond this are no real account; the cap keeps features finite.
 _MAX_NUMBER = 1_000_000_000
 
 
 def _text(description: str) -> Schema:
-    return {"type": ["string", "null"], "pattern": _TEXT_PATTERN, "description": description}
+    return {
+        "type": ["string", "null"],
+        "pattern": _TEXT_PATTERN,
+        "description": description,
+    }
 
 
 def _count(description: str) -> Schema:
@@ -94,7 +98,9 @@ CONTEXT: Schema = {
     "properties": {
         "referrer": _text("HTTP Referer of the comment form."),
         "honeypot": _text("Value of the hidden honeypot field (should be empty)."),
-        "seconds_to_submit": _amount("Seconds between showing the form and submitting it."),
+        "seconds_to_submit": _amount(
+            "Seconds between showing the form and submitting it."
+        ),
         "lang": _text("Language(s) of the site, e.g. 'en, fr_ca'."),
         "parent_id": _text("Id of the comment replied to."),
         "recheck_reason": _text("Why the comment is sent again, e.g. 'edit'."),
@@ -103,7 +109,8 @@ CONTEXT: Schema = {
 
 SCORE_REQUEST: Schema = {
     "type": "object",
-    "description": "A comment to score. Only content is required; unknown fields are ignored.",
+    "description": "A comment to score. Only content is required; "
+    "unknown fields are ignored.",
     "required": ["content"],
     "properties": {
         "content": {
@@ -177,7 +184,8 @@ BATCH_RESPONSE: Schema = {
 
 FEEDBACK_REQUEST: Schema = {
     "type": "object",
-    "description": "A moderator's label for a check (by id) or for a comment (sent again).",
+    "description": "A moderator's label for a check (by id) "
+    "or for a comment (sent again).",
     "required": ["label"],
     "properties": {
         "id": {"type": "string", "description": "Check id from a score response."},
@@ -193,7 +201,10 @@ FEEDBACK_RESPONSE: Schema = {
     "properties": {
         "stored": {"type": "boolean", "enum": [True]},
         "id": {"type": "string", "description": "Id of the stored feedback."},
-        "check_id": {"type": ["string", "null"], "description": "The check it corrects."},
+        "check_id": {
+            "type": ["string", "null"],
+            "description": "The check it corrects.",
+        },
     },
 }
 
@@ -220,7 +231,10 @@ ERROR: Schema = {
             "required": ["code", "message"],
             "properties": {
                 "code": {"type": "string", "description": "Stable snake_case code."},
-                "message": {"type": "string", "description": "What was wrong and the fix."},
+                "message": {
+                    "type": "string",
+                    "description": "What was wrong and the fix.",
+                },
             },
         }
     },
@@ -261,7 +275,7 @@ _AKISMET_FIELDS = {
     "comment_post_modified_gmt": "When the post was published, ISO 8601.",
     "blog_lang": "Site languages, e.g. 'en, fr_ca'.",
     "user_role": "Commenter's roles; 'administrator' is never spam.",
-    "honeypot_field_name": "Name of the hidden field; its value is sent under that name.",
+    "honeypot_field_name": "Name of the hidden field; its value comes under that name.",
     "comment_parent": "Id of the comment replied to.",
     "recheck_reason": "Why the comment is checked again.",
     "is_test": "Set for test requests; their feedback is not stored.",
@@ -274,7 +288,9 @@ def akismet_form(extra: dict[str, str] | None = None) -> Schema:
     fields = dict(_AKISMET_FIELDS, **(extra or {}))
     return {
         "type": "object",
-        "properties": {name: {"type": "string", "description": d} for name, d in fields.items()},
+        "properties": {
+            name: {"type": "string", "description": d} for name, d in fields.items()
+        },
     }
 
 
@@ -292,7 +308,8 @@ class SchemaError(ValueError):
     """A request does not match its schema.
 
     Attributes:
-        code: ``missing_field``, ``invalid_type``, ``invalid_text`` or ``invalid_value``.
+        code: ``missing_field``, ``invalid_type``, ``invalid_text``, ``invalid_value``
+            or ``too_many_items``.
         path: where, e.g. ``comments[3].author.followers``; empty for the body itself.
         keyword: the schema keyword that failed (``maxItems``...).
     """
@@ -325,9 +342,15 @@ def _json_type(value: object) -> str:
     return type(value).__name__
 
 
-_ARTICLE = {"object": "a JSON object", "array": "a JSON array", "string": "a string",
-            "integer": "a whole number", "number": "a number", "boolean": "true or false",
-            "null": "null"}
+_ARTICLE = {
+    "object": "a JSON object",
+    "array": "a JSON array",
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
 
 
 def _type_ok(found: str, value: object, allowed: list[str]) -> bool:
@@ -358,20 +381,28 @@ def validate(schema: Schema, value: object, path: str = "") -> None:
         if not _type_ok(found, value, allowed):
             wanted = " or ".join(_ARTICLE[t] for t in allowed if t != "null")
             raise SchemaError(
-                "invalid_type", path, f"{where} must be {wanted}, not {_ARTICLE.get(found, found)}",
+                "invalid_type",
+                path,
+                f"{where} must be {wanted}, not {_ARTICLE.get(found, found)}",
                 "type",
             )
     if "enum" in schema and value not in schema["enum"]:
         options = ", ".join(str(v) for v in schema["enum"])
-        raise SchemaError("invalid_value", path, f"{where} must be one of: {options}", "enum")
+        raise SchemaError(
+            "invalid_value", path, f"{where} must be one of: {options}", "enum"
+        )
     if isinstance(value, str) and "pattern" in schema:
         pattern = _PATTERNS.get(schema["pattern"])
         if pattern is None:
-            pattern = _PATTERNS.setdefault(schema["pattern"], re.compile(schema["pattern"]))
+            pattern = _PATTERNS.setdefault(
+                schema["pattern"], re.compile(schema["pattern"])
+            )
         if not pattern.search(value):
             raise SchemaError(
-                "invalid_text", path,
-                f"{where} contains control characters; send plain UTF-8 text", "pattern",
+                "invalid_text",
+                path,
+                f"{where} contains control characters; send plain UTF-8 text",
+                "pattern",
             )
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         _check_range(schema, value, path, where)
@@ -390,19 +421,25 @@ def validate(schema: Schema, value: object, path: str = "") -> None:
             for option in schema["anyOf"]
         ):
             names = " or ".join(
-                "'" + "', '".join(option["required"]) + "'" for option in schema["anyOf"]
+                "'" + "', '".join(option["required"]) + "'"
+                for option in schema["anyOf"]
             )
             raise SchemaError("missing_field", path, f"{where} needs {names}", "anyOf")
     if isinstance(value, list):
         if "maxItems" in schema and len(value) > schema["maxItems"]:
             raise SchemaError(
-                "too_many_items", path,
-                f"{where} holds {len(value)} items; send at most {schema['maxItems']} per "
-                "request", "maxItems",
+                "too_many_items",
+                path,
+                f"{where} holds {len(value)} items; "
+                f"send at most {schema['maxItems']} per "
+                "request",
+                "maxItems",
             )
         if "minItems" in schema and len(value) < schema["minItems"]:
             raise SchemaError(
-                "invalid_value", path, f"{where} needs at least {schema['minItems']} items",
+                "invalid_value",
+                path,
+                f"{where} needs at least {schema['minItems']} items",
                 "minItems",
             )
         if "items" in schema:
@@ -416,14 +453,22 @@ def _check_range(schema: Schema, value: int | float, path: str, where: str) -> N
     except OverflowError:
         number = float("inf")
     if number != number or number in (float("inf"), float("-inf")):
-        raise SchemaError("invalid_value", path, f"{where} must be a finite number", "type")
+        raise SchemaError(
+            "invalid_value", path, f"{where} must be a finite number", "type"
+        )
     if "minimum" in schema and number < schema["minimum"]:
         raise SchemaError(
-            "invalid_value", path, f"{where} must be {schema['minimum']} or more", "minimum"
+            "invalid_value",
+            path,
+            f"{where} must be {schema['minimum']} or more",
+            "minimum",
         )
     if "maximum" in schema and number > schema["maximum"]:
         raise SchemaError(
-            "invalid_value", path, f"{where} must be {schema['maximum']} or less", "maximum"
+            "invalid_value",
+            path,
+            f"{where} must be {schema['maximum']} or less",
+            "maximum",
         )
 
 
@@ -447,7 +492,10 @@ def _errors(*statuses: int) -> dict[str, Any]:
         503: "Not ready: no model loaded, or the store does not answer.",
     }
     return {
-        str(status): {"description": text[status], "content": _json({"$ref": "#/components/schemas/Error"})}
+        str(status): {
+            "description": text[status],
+            "content": _json({"$ref": "#/components/schemas/Error"}),
+        }
         for status in statuses
     }
 
@@ -455,8 +503,13 @@ def _errors(*statuses: int) -> dict[str, Any]:
 _JSON_ERRORS = (400, 401, 413, 415, 422, 503)
 
 
-def _post_json(summary: str, request: str, response: str, status: int = 200,
-               extra: tuple[int, ...] = ()) -> dict[str, Any]:
+def _post_json(
+    summary: str,
+    request: str,
+    response: str,
+    status: int = 200,
+    extra: tuple[int, ...] = (),
+) -> dict[str, Any]:
     return {
         "post": {
             "summary": summary,
@@ -483,8 +536,11 @@ def _text_response(description: str, *bodies: str) -> dict[str, Any]:
     }
 
 
-def _akismet(summary: str, bodies: tuple[str, ...], extra: dict[str, str] | None = None,
-             ) -> dict[str, Any]:
+def _akismet(
+    summary: str,
+    bodies: tuple[str, ...],
+    extra: dict[str, str] | None = None,
+) -> dict[str, Any]:
     return {
         "post": {
             "summary": summary,
@@ -495,15 +551,21 @@ def _akismet(summary: str, bodies: tuple[str, ...], extra: dict[str, str] | None
                 },
             },
             "responses": {
-                "200": _text_response("Akismet answer; 'invalid' for a bad key.", *bodies),
+                "200": _text_response(
+                    "Akismet answer; 'invalid' for a bad key.", *bodies
+                ),
                 **_errors(413, 503),
             },
         }
     }
 
 
-def _get(summary: str, response: str, errors: tuple[int, ...] = (),
-         media: str = "application/json") -> dict[str, Any]:
+def _get(
+    summary: str,
+    response: str,
+    errors: tuple[int, ...] = (),
+    media: str = "application/json",
+) -> dict[str, Any]:
     if media == "application/json":
         content = _json({"$ref": f"#/components/schemas/{response}"})
     else:
@@ -511,7 +573,10 @@ def _get(summary: str, response: str, errors: tuple[int, ...] = (),
     return {
         "get": {
             "summary": summary,
-            "responses": {"200": {"description": "OK", "content": content}, **_errors(*errors)},
+            "responses": {
+                "200": {"description": "OK", "content": content},
+                **_errors(*errors),
+            },
         }
     }
 
@@ -529,8 +594,18 @@ def openapi(max_batch: int, version: str) -> dict[str, Any]:
     usage = {
         "summary": "Akismet-compatible usage (unlimited).",
         "parameters": [
-            {"name": "api_key", "in": "query", "required": False, "schema": {"type": "string"}},
-            {"name": "extended", "in": "query", "required": False, "schema": {"type": "string"}},
+            {
+                "name": "api_key",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "extended",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+            },
         ],
         "responses": {
             "200": {
@@ -549,40 +624,60 @@ def openapi(max_batch: int, version: str) -> dict[str, Any]:
         "info": {
             "title": "moderation",
             "version": version,
-            "description": "Self-hosted comment moderation: explained spam and low-value "
+            "description": "Self-hosted comment moderation: explained spam and "
+            "low-value "
             "verdicts, with Akismet-compatible routes.",
         },
         "servers": [{"url": "/"}],
         "paths": {
-            "/v1/score": _post_json("Score one comment.", "ScoreRequest", "ScoreResponse"),
+            "/v1/score": _post_json(
+                "Score one comment.", "ScoreRequest", "ScoreResponse"
+            ),
             "/v1/score/batch": _post_json(
                 "Score several comments, in order.", "BatchRequest", "BatchResponse"
             ),
             "/v1/feedback": _post_json(
-                "Record a moderator's label, durably.", "FeedbackRequest", "FeedbackResponse",
-                status=202, extra=(404,),
+                "Record a moderator's label, durably.",
+                "FeedbackRequest",
+                "FeedbackResponse",
+                status=202,
+                extra=(404,),
             ),
-            "/v1/model": _get("The loaded model: version, data, metrics, thresholds.",
-                              "ModelInfo", (503,)),
+            "/v1/model": _get(
+                "The loaded model: version, data, metrics, thresholds.",
+                "ModelInfo",
+                (503,),
+            ),
             "/healthz": _get("200 while the process is up.", "Status"),
-            "/readyz": _get("200 when a model is loaded and the store answers.", "Status", (503,)),
+            "/readyz": _get(
+                "200 when a model is loaded and the store answers.", "Status", (503,)
+            ),
             "/metrics": _get("Prometheus metrics.", "", media="text/plain"),
             "/openapi.json": {
                 "get": {
                     "summary": "This document.",
                     "responses": {
-                        "200": {"description": "OK", "content": _json({"type": "object"})}
+                        "200": {
+                            "description": "OK",
+                            "content": _json({"type": "object"}),
+                        }
                     },
                 }
             },
             "/1.1/verify-key": _akismet(
-                "Akismet verify-key.", ("valid", "invalid"),
+                "Akismet verify-key.",
+                ("valid", "invalid"),
                 {"key": "The API key to verify."},
             ),
-            "/1.1/comment-check": _akismet("Akismet comment-check.", ("true", "false", "invalid")),
+            "/1.1/comment-check": _akismet(
+                "Akismet comment-check.", ("true", "false", "invalid")
+            ),
             "/1.1/submit-spam": _akismet("Akismet submit-spam.", (submit, "invalid")),
             "/1.1/submit-ham": _akismet("Akismet submit-ham.", (submit, "invalid")),
-            "/1.2/usage-limit": {"get": usage, "post": {**usage, "parameters": usage["parameters"]}},
+            "/1.2/usage-limit": {
+                "get": usage,
+                "post": {**usage, "parameters": usage["parameters"]},
+            },
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -110,7 +110,11 @@ def serve(settings: Settings) -> None:
     server = build(settings)
     log.info(
         "starting",
-        extra={"event": "start", "bind": f"{settings.host}:{settings.port}",
-               "workers": settings.workers, "threads": settings.threads},
+        extra={
+            "event": "start",
+            "bind": f"{settings.host}:{settings.port}",
+            "workers": settings.workers,
+            "threads": settings.threads,
+        },
     )
     server.run()

@@ -6,9 +6,10 @@ the metrics behind ``GET /metrics``: request counts and latencies by route, meth
 status, verdict counts, and the loaded model's version.
 
 Under ``moderation serve`` each worker writes its metrics to files in a shared
-directory (prometheus_client's multi-process mode, chosen by ``PROMETHEUS_MULTIPROC_DIR``
-before this module is imported) and ``/metrics`` adds them up; otherwise the metrics
-live in the process. This module does not route or validate requests.
+directory (prometheus_client's multi-process mode, chosen by
+``PROMETHEUS_MULTIPROC_DIR`` before this module is imported) and ``/metrics`` adds
+them up; otherwise the metrics live in the process. This module does not route or
+validate requests.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
-from prometheus_client import multiprocess
 
 __all__ = [
     "JsonFormatter",
@@ -143,7 +144,9 @@ def install(app: Flask, log_content: bool) -> None:
         route = rule.rule if rule is not None else "<unmatched>"
         status = str(response.status_code)
         REQUESTS.labels(route=route, method=request.method, status=status).inc()
-        LATENCY.labels(route=route, method=request.method, status=status).observe(elapsed)
+        LATENCY.labels(route=route, method=request.method, status=status).observe(
+            elapsed
+        )
         fields: dict[str, Any] = {
             "event": "request",
             "method": request.method,

@@ -14,15 +14,33 @@ HAM = {"content": "Thanks, the flaxseed tip fixed my cast iron pan."}
 FULL = {
     "content": "Does this work on ARM? My Raspberry Pi throws a segfault on step 3.",
     "type": "reply",
-    "author": {"name": "Ann", "email": "ann@example.org", "url": "", "ip": "192.0.2.7",
-               "user_agent": "Mozilla/5.0", "role": "subscriber", "followers": 3,
-               "following": 10, "posts": 12, "account_age_days": 400.5,
-               "approved_comments": 7},
-    "post": {"permalink": "https://blog.example/p/1", "title": "Cross-compiling",
-             "text": "How to...", "published_at": "2024-01-01T00:00:00Z"},
-    "context": {"referrer": "https://blog.example/p/1", "honeypot": "",
-                "seconds_to_submit": 42.0, "lang": "en", "parent_id": "17",
-                "recheck_reason": ""},
+    "author": {
+        "name": "Ann",
+        "email": "ann@example.org",
+        "url": "",
+        "ip": "192.0.2.7",
+        "user_agent": "Mozilla/5.0",
+        "role": "subscriber",
+        "followers": 3,
+        "following": 10,
+        "posts": 12,
+        "account_age_days": 400.5,
+        "approved_comments": 7,
+    },
+    "post": {
+        "permalink": "https://blog.example/p/1",
+        "title": "Cross-compiling",
+        "text": "How to...",
+        "published_at": "2024-01-01T00:00:00Z",
+    },
+    "context": {
+        "referrer": "https://blog.example/p/1",
+        "honeypot": "",
+        "seconds_to_submit": 42.0,
+        "lang": "en",
+        "parent_id": "17",
+        "recheck_reason": "",
+    },
     "client_id": "wp-123",
     "unknown_field": {"ignored": True},
 }
@@ -80,8 +98,11 @@ def test_score_retains_content_when_configured(settings, api_key):
     app = create_app(replace(settings, retain_content=True))
     engine = app.extensions["moderation"].engine
     key, _ = store.create_key(engine, "https://blog.example")
-    body = app.test_client().post(
-        "/v1/score", json=HAM, headers={"Authorization": f"Bearer {key}"}).get_json()
+    body = (
+        app.test_client()
+        .post("/v1/score", json=HAM, headers={"Authorization": f"Bearer {key}"})
+        .get_json()
+    )
     assert store.find_check(engine, body["id"]).content["content"] == HAM["content"]
 
 
@@ -91,7 +112,7 @@ def test_batch_scores_in_order(client, auth):
     assert response.status_code == 200
     results = response.get_json()["results"]
     assert len(results) == 3
-    for result, comment in zip(results, comments):
+    for result, comment in zip(results, comments, strict=True):
         _assert_score_response(result)
         single = client.post("/v1/score", json=comment, headers=auth).get_json()
         assert result["scores"] == single["scores"]
@@ -116,14 +137,19 @@ def test_batch_limit_is_configurable(settings):
     assert over.status_code == 422
     assert over.get_json()["error"]["code"] == "too_many_items"
     doc = client.get("/openapi.json").get_json()
-    assert doc["components"]["schemas"]["BatchRequest"]["properties"]["comments"][
-        "maxItems"] == 2
+    assert (
+        doc["components"]["schemas"]["BatchRequest"]["properties"]["comments"][
+            "maxItems"
+        ]
+        == 2
+    )
 
 
 def test_feedback_by_id_is_stored_and_exported(client, auth, engine):
     check = client.post("/v1/score", json=SPAM, headers=auth).get_json()
-    response = client.post("/v1/feedback", json={"id": check["id"], "label": "ham"},
-                           headers=auth)
+    response = client.post(
+        "/v1/feedback", json={"id": check["id"], "label": "ham"}, headers=auth
+    )
     assert response.status_code == 202
     body = response.get_json()
     assert body["stored"] is True and body["check_id"] == check["id"]
@@ -133,8 +159,9 @@ def test_feedback_by_id_is_stored_and_exported(client, auth, engine):
 
 
 def test_feedback_by_comment_stores_the_comment(client, auth, engine):
-    response = client.post("/v1/feedback", json={"comment": FULL, "label": "low_value"},
-                           headers=auth)
+    response = client.post(
+        "/v1/feedback", json={"comment": FULL, "label": "low_value"}, headers=auth
+    )
     assert response.status_code == 202
     (row,) = store.export_feedback(engine)
     assert row["label"] == "low_value" and row["check_id"] is None
@@ -143,7 +170,9 @@ def test_feedback_by_comment_stores_the_comment(client, auth, engine):
 
 
 def test_feedback_for_an_unknown_check_is_404(client, auth):
-    response = client.post("/v1/feedback", json={"id": "nope", "label": "spam"}, headers=auth)
+    response = client.post(
+        "/v1/feedback", json={"id": "nope", "label": "spam"}, headers=auth
+    )
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "unknown_check"
 
@@ -152,8 +181,11 @@ def test_feedback_for_another_keys_check_is_404(client, auth, engine):
     """One site cannot label another site's checks."""
     check = client.post("/v1/score", json=SPAM, headers=auth).get_json()
     other, _ = store.create_key(engine, "https://other.example")
-    response = client.post("/v1/feedback", json={"id": check["id"], "label": "ham"},
-                           headers={"Authorization": f"Bearer {other}"})
+    response = client.post(
+        "/v1/feedback",
+        json={"id": check["id"], "label": "ham"},
+        headers={"Authorization": f"Bearer {other}"},
+    )
     assert response.status_code == 404
 
 
@@ -187,8 +219,12 @@ def test_readyz_without_a_model_is_503_with_the_reason(tmp_path):
 def test_readyz_when_the_store_is_down_is_503(settings):
     from dataclasses import replace
 
-    app = create_app(replace(
-        settings, database_url="postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"))
+    app = create_app(
+        replace(
+            settings,
+            database_url="postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1",
+        )
+    )
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     error = response.get_json()["error"]
@@ -199,14 +235,19 @@ def test_readyz_when_the_store_is_down_is_503(settings):
 def test_revoked_key_is_refused(client, engine):
     key, info = store.create_key(engine, "https://blog.example")
     store.revoke_key(engine, info.id)
-    response = client.post("/v1/score", json=HAM, headers={"Authorization": f"Bearer {key}"})
+    response = client.post(
+        "/v1/score", json=HAM, headers={"Authorization": f"Bearer {key}"}
+    )
     assert response.status_code == 401
 
 
 def test_metrics_count_requests_verdicts_and_model(client, auth, moderator):
     verdict = client.post("/v1/score", json=SPAM, headers=auth).get_json()["verdict"]
     text = client.get("/metrics").get_data(as_text=True)
-    assert 'moderation_http_requests_total{method="POST",route="/v1/score",status="200"}' in text
+    assert (
+        'moderation_http_requests_total{method="POST",route="/v1/score",status="200"}'
+        in text
+    )
     assert "moderation_http_request_duration_seconds_bucket" in text
     assert f'moderation_verdicts_total{{surface="v1",verdict="{verdict}"}}' in text
     assert f'moderation_model_info{{version="{moderator.version}"}} 1.0' in text
@@ -215,10 +256,21 @@ def test_metrics_count_requests_verdicts_and_model(client, auth, moderator):
 def test_openapi_document_describes_every_route(client):
     doc = client.get("/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
-    for path in ("/v1/score", "/v1/score/batch", "/v1/feedback", "/v1/model", "/healthz",
-                 "/readyz", "/metrics", "/openapi.json", "/1.1/verify-key",
-                 "/1.1/comment-check", "/1.1/submit-spam", "/1.1/submit-ham",
-                 "/1.2/usage-limit"):
+    for path in (
+        "/v1/score",
+        "/v1/score/batch",
+        "/v1/feedback",
+        "/v1/model",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+        "/1.1/verify-key",
+        "/1.1/comment-check",
+        "/1.1/submit-spam",
+        "/1.1/submit-ham",
+        "/1.2/usage-limit",
+    ):
         assert path in doc["paths"], path
     feedback = doc["paths"]["/v1/feedback"]["post"]["responses"]
     assert "202" in feedback and "404" in feedback
@@ -241,7 +293,7 @@ def _request_lines(caplog) -> list[dict]:
 
 
 def test_request_log_line_has_no_key_or_text(client, auth, api_key, caplog):
-    """One JSON line per request, with route, status, latency, verdict and model only."""
+    """One JSON line per request: route, status, latency, verdict and model only."""
     caplog.set_level("INFO", logger="moderation.service")
     client.post("/v1/score", json=SPAM, headers=auth)
     (line,) = _request_lines(caplog)
@@ -257,13 +309,19 @@ def test_log_content_setting_adds_the_text(settings, caplog):
     caplog.set_level("INFO", logger="moderation.service")
     app = create_app(replace(settings, log_content=True))
     key, _ = store.create_key(app.extensions["moderation"].engine, "https://b.example")
-    app.test_client().post("/v1/score", json=HAM, headers={"Authorization": f"Bearer {key}"})
+    app.test_client().post(
+        "/v1/score", json=HAM, headers={"Authorization": f"Bearer {key}"}
+    )
     (line,) = _request_lines(caplog)
     assert line["content"] == HAM["content"]
 
 
 @pytest.mark.parametrize("charset", ["utf-8", "UTF-8", "utf8"])
 def test_json_with_utf8_charset_is_accepted(client, auth, charset):
-    response = client.post("/v1/score", data=json.dumps(HAM),
-                           content_type=f"application/json; charset={charset}", headers=auth)
+    response = client.post(
+        "/v1/score",
+        data=json.dumps(HAM),
+        content_type=f"application/json; charset={charset}",
+        headers=auth,
+    )
     assert response.status_code == 200

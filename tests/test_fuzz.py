@@ -42,7 +42,9 @@ def test_fuzz_no_server_errors(fuzz_app, mode, caplog):
     """Generated requests never get a 5xx, and every answer matches the document."""
     # One log line per request would swamp the report.
     caplog.set_level("WARNING", logger="moderation.service")
-    key, _ = create_key(fuzz_app.extensions["moderation"].engine, "https://blog.example")
+    key, _ = create_key(
+        fuzz_app.extensions["moderation"].engine, "https://blog.example"
+    )
     headers = {"Authorization": f"Bearer {key}", "Host": f"{key}.localhost"}
     schema = schemathesis.openapi.from_wsgi("/openapi.json", fuzz_app)
     schema.config.generation.update(deterministic=True)

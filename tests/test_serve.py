@@ -19,15 +19,18 @@ from moderation import store
 from moderation.cli import cli
 
 
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _request(port: int, path: str, body: dict | None = None, key: str | None = None,
-             ) -> tuple[int, dict]:
+def _request(
+    port: int,
+    path: str,
+    body: dict | None = None,
+    key: str | None = None,
+) -> tuple[int, dict]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data)
     if data is not None:
@@ -48,9 +51,24 @@ class Server:
         self.port = _free_port()
         self.log = log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moderation", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", "2", "--threads", "2"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "moderation",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                "2",
+                "--threads",
+                "2",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def wait_ready(self, timeout: float = 90.0) -> None:
@@ -106,8 +124,13 @@ def home_with_model(serve_env, tmp_path, models_dir):
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "moderation", *args], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "moderation", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_feedback_survives_kill_9(home_with_model, tmp_path):
@@ -125,14 +148,20 @@ def test_feedback_survives_kill_9(home_with_model, tmp_path):
         first = Server(serve_env, tmp_path / "server.log")
         servers.append(first)
         first.wait_ready()
-        status, check = _request(first.port, "/v1/score", {"content": "Buy followers"}, key)
+        status, check = _request(
+            first.port, "/v1/score", {"content": "Buy followers"}, key
+        )
         assert status == 200
-        status, ack = _request(first.port, "/v1/feedback",
-                               {"id": check["id"], "label": "ham"}, key)
+        status, ack = _request(
+            first.port, "/v1/feedback", {"id": check["id"], "label": "ham"}, key
+        )
         assert status == 202 and ack["stored"] is True
-        status, ack2 = _request(first.port, "/v1/feedback",
-                                {"comment": {"content": "nice post"}, "label": "low_value"},
-                                key)
+        status, ack2 = _request(
+            first.port,
+            "/v1/feedback",
+            {"comment": {"content": "nice post"}, "label": "low_value"},
+            key,
+        )
         assert status == 202
         first.kill_hard()
 
@@ -141,10 +170,13 @@ def test_feedback_survives_kill_9(home_with_model, tmp_path):
         second.wait_ready()
         rows = list(store.export_feedback(store.connect(database)))
         assert {(r["id"], r["label"]) for r in rows} == {
-            (ack["id"], "ham"), (ack2["id"], "low_value")}
+            (ack["id"], "ham"),
+            (ack2["id"], "low_value"),
+        }
         # The check itself survived too: feedback by its id still works.
-        status, _ = _request(second.port, "/v1/feedback",
-                             {"id": check["id"], "label": "spam"}, key)
+        status, _ = _request(
+            second.port, "/v1/feedback", {"id": check["id"], "label": "spam"}, key
+        )
         assert status == 202
         assert second.stop() == 0
     finally:
@@ -168,8 +200,9 @@ def test_serve_refuses_a_tampered_model(serve_env, tmp_path, models_dir):
     assert "Traceback" not in result.stderr
 
 
-def test_serve_trains_the_default_model_when_there_is_none(runner, tmp_path, monkeypatch,
-                                                           models_dir):
+def test_serve_trains_the_default_model_when_there_is_none(
+    runner, tmp_path, monkeypatch, models_dir
+):
     """With no model, serve builds one with ensure_model first, then starts gunicorn."""
     import shutil
 
@@ -186,10 +219,13 @@ def test_serve_trains_the_default_model_when_there_is_none(runner, tmp_path, mon
         return "mini"
 
     monkeypatch.setattr(moderation.operations, "ensure_model", fake_ensure_model)
-    monkeypatch.setattr(service.server, "serve", lambda settings: served.append(settings))
+    monkeypatch.setattr(
+        service.server, "serve", lambda settings: served.append(settings)
+    )
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
-    result = runner.invoke(cli, ["serve", "--port", "8123", "--workers", "3",
-                                 "--threads", "5"])
+    result = runner.invoke(
+        cli, ["serve", "--port", "8123", "--workers", "3", "--threads", "5"]
+    )
     assert result.exit_code == 0, result.output
     assert trained and trained[0][0] == home_models
     assert "training the default model" in result.output

@@ -59,8 +59,10 @@ def test_keys_create_needs_a_site(runner):
 
 
 def test_unreachable_database_is_exit_1(runner, monkeypatch):
-    monkeypatch.setenv("MODERATION_DATABASE_URL",
-                       "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    monkeypatch.setenv(
+        "MODERATION_DATABASE_URL",
+        "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1",
+    )
     result = runner.invoke(cli, ["keys", "list"])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
@@ -74,7 +76,9 @@ def test_feedback_export_json_lines_with_since(runner, tmp_path):
     (row,) = [json.loads(line) for line in result.stdout.splitlines()]
     assert {"check_id", "label", "created_at", "content"} <= set(row)
     assert row["label"] == "spam" and row["content"] == {"content": "buy now"}
-    later = runner.invoke(cli, ["feedback", "export", "--since", "2999-01-01T00:00:00Z"])
+    later = runner.invoke(
+        cli, ["feedback", "export", "--since", "2999-01-01T00:00:00Z"]
+    )
     assert later.exit_code == 0 and later.stdout == ""
     earlier = runner.invoke(cli, ["feedback", "export", "--since", "2000-01-01"])
     assert len(earlier.stdout.splitlines()) == 1

@@ -58,9 +58,15 @@ def db(engine_factory):
 
 def _check(check_id="c1", key_id=None, content=None, when=None):
     return store.CheckRecord(
-        id=check_id, created_at=when or datetime.now(timezone.utc), key_id=key_id,
-        site="https://blog.example", model_version="v1", verdict="spam", spam=0.9,
-        low_value=0.1, content=content,
+        id=check_id,
+        created_at=when or datetime.now(timezone.utc),
+        key_id=key_id,
+        site="https://blog.example",
+        model_version="v1",
+        verdict="spam",
+        spam=0.9,
+        low_value=0.1,
+        content=content,
     )
 
 
@@ -70,21 +76,23 @@ def test_schema_creation_is_idempotent(engine_factory):
     second = engine_factory()
     store.create_schema(second)
     with first.connect() as conn:
-        assert conn.execute(sa.select(store.schema_version.c.version)).scalars().all() == [
-            store.SCHEMA_VERSION
-        ]
+        assert conn.execute(
+            sa.select(store.schema_version.c.version)
+        ).scalars().all() == [store.SCHEMA_VERSION]
 
 
 def test_newer_schema_is_refused(db):
     """A database written by a newer moderation is refused with a clear message."""
     with db.begin() as conn:
-        conn.execute(sa.update(store.schema_version).values(version=store.SCHEMA_VERSION + 1))
+        conn.execute(
+            sa.update(store.schema_version).values(version=store.SCHEMA_VERSION + 1)
+        )
     with pytest.raises(StoreError, match="newer"):
         store.create_schema(db)
 
 
 def test_created_key_is_12_characters_and_verifies(db):
-    """A new key is 12 lowercase letters/digits, verifies, and only its hash is stored."""
+    """A new key is 12 lowercase letters/digits, verifies, and is stored hashed."""
     key, info = store.create_key(db, "https://blog.example")
     assert len(key) == store.KEY_LENGTH and key.isalnum() and key == key.lower()
     assert store.verify_key(db, key) == info
@@ -121,10 +129,16 @@ def test_create_key_needs_a_site(db):
 def test_checks_round_trip_and_count(db):
     """A check is stored with its scores; its comment only when given."""
     _, info = store.create_key(db, "https://blog.example")
-    store.record_checks(db, [_check("c1", info.id, {"content": "hi"}), _check("c2", info.id)])
+    store.record_checks(
+        db, [_check("c1", info.id, {"content": "hi"}), _check("c2", info.id)]
+    )
     found = store.find_check(db, "c1")
     assert found is not None
-    assert (found.verdict, found.spam, found.content) == ("spam", 0.9, {"content": "hi"})
+    assert (found.verdict, found.spam, found.content) == (
+        "spam",
+        0.9,
+        {"content": "hi"},
+    )
     assert found.created_at.tzinfo is not None
     assert store.find_check(db, "c2").content is None
     assert store.find_check(db, "nope") is None
@@ -135,8 +149,13 @@ def test_checks_round_trip_and_count(db):
 def test_purge_forgets_old_comment_text_only(db):
     """Retained text older than the retention period is dropped; the check stays."""
     old = datetime.now(timezone.utc) - timedelta(days=40)
-    store.record_checks(db, [_check("old", content={"content": "a"}, when=old),
-                             _check("new", content={"content": "b"})])
+    store.record_checks(
+        db,
+        [
+            _check("old", content={"content": "a"}, when=old),
+            _check("new", content={"content": "b"}),
+        ],
+    )
     assert store.purge_expired(db, retention_days=30) == 1
     assert store.find_check(db, "old").content is None
     assert store.find_check(db, "new").content == {"content": "b"}
@@ -169,8 +188,10 @@ def test_feedback_survives_reopening(engine_factory):
 def test_ping_and_unreachable_store(db):
     store.ping(db)
     with pytest.raises(StoreError):
-        store.connect("postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={
-            "connect_timeout": 1})
+        store.connect(
+            "postgresql+psycopg://nobody@127.0.0.1:1/none",
+            connect_args={"connect_timeout": 1},
+        )
 
 
 def test_bad_url_is_a_store_error():
