@@ -4,7 +4,11 @@ Prints one table:
   (a) the default model (trained on training_data/ only) on YouTube 01-04 and SMS;
   (b) leave-one-video-out over YouTube 01-04, each model trained through the same code
       path as `moderation train --text-col CONTENT --label-col CLASS`;
-  (c) SMS Spam Collection, stratified 5-fold CV (duplicate texts kept in one fold).
+  (c) SMS Spam Collection, stratified 5-fold CV (duplicate texts kept in one fold);
+  (d) with and without the metadata signals (account, author, behaviour, relevance):
+      3-fold CV over training_data/with_metadata.jsonl, each fold's model trained on
+      the rest of training_data/ plus the fold's training part; "without" strips every
+      field but the content from all comments (train and test).
 Precision, recall, F1 and MCC are at each model's own spam threshold (the policy's,
 chosen at training time for 0.5% FPR); ROC AUC and recall at 1% FPR need no threshold.
 
@@ -146,6 +150,51 @@ def part_c(datasets: Path, work: Path, options: TrainingOptions) -> list[dict]:
     return rows
 
 
+def part_d(datasets: Path, work: Path, options: TrainingOptions) -> list[dict]:
+    meta_file = ROOT / "training_data" / "with_metadata.jsonl"
+    if not meta_file.exists():
+        return []
+    meta = load_labelled([meta_file])
+    others = load_labelled(
+        [p for p in sorted((ROOT / "training_data").glob("*.jsonl")) if p != meta_file]
+    )
+    y = np.array([label is Label.SPAM for label in meta.labels])
+    folds = list(
+        StratifiedGroupKFold(3, shuffle=True, random_state=0).split(
+            meta.comments, y, np.arange(len(y))
+        )
+    )
+    rows = []
+    for variant in ("with signals", "text only"):
+        strip = variant == "text only"
+
+        def prepare(cs: list[Comment], strip: bool = strip) -> list[Comment]:
+            return [Comment(content=c.content) for c in cs] if strip else cs
+
+        fold_rows = []
+        for i, (train_idx, test_idx) in enumerate(folds, start=1):
+            t = time.perf_counter()
+            comments = prepare(others.comments + [meta.comments[j] for j in train_idx])
+            labels = others.labels + [meta.labels[j] for j in train_idx]
+            model = train(comments, labels, options)
+            models = work / f"meta-{strip}-{i}"
+            save_model(model, models, {"files": ["training_data"], "sha256": f"d{i}"})
+            moderator = Moderator.load(models)
+            test = prepare([meta.comments[j] for j in test_idx])
+            fold_rows.append(
+                row(
+                    f"(d) {variant} fold {i}",
+                    metrics(moderator, test, [meta.labels[j] for j in test_idx]),
+                )
+            )
+            print(
+                f"(d) {variant} fold {i}: {time.perf_counter() - t:.0f} s",
+                file=sys.stderr,
+            )
+        rows.append(mean_row(f"(d) metadata, {variant}", fold_rows))
+    return rows
+
+
 def mean_row(name: str, rows: list[dict]) -> dict:
     out: dict = {"name": name, "n": sum(r["n"] for r in rows)}
     for c in COLUMNS:
@@ -173,13 +222,13 @@ def main() -> None:
     parser.add_argument(
         "--datasets", type=Path, default=ROOT.parent / "shared" / "datasets"
     )
-    parser.add_argument("--only", default="a,b,c")
+    parser.add_argument("--only", default="a,b,c,d")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args()
     if not args.datasets.is_dir():
         sys.exit(f"no datasets at {args.datasets}; pass --datasets DIR")
     options = TrainingOptions()
-    parts = {"a": part_a, "b": part_b, "c": part_c}
+    parts = {"a": part_a, "b": part_b, "c": part_c, "d": part_d}
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         for key in args.only.split(","):
