@@ -18,9 +18,7 @@ from sklearn.metrics import roc_auc_score
 __all__ = ["binary_metrics", "recall_at_fpr", "threshold_at_fpr"]
 
 
-def recall_at_fpr(
-    y_true: ArrayLike, scores: ArrayLike, max_fpr: float
-) -> float:
+def recall_at_fpr(y_true: ArrayLike, scores: ArrayLike, max_fpr: float) -> float:
     """Share of positives caught by the best threshold that flags at most ``max_fpr``
     of the negatives (ties count against the threshold, as in practice).
 
