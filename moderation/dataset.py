@@ -9,20 +9,28 @@ A file's rows become ``Comment`` objects plus ``Label`` values; every problem is
 from __future__ import annotations
 
 import csv
+import re
 import hashlib
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from xml.etree import ElementTree
 
 from moderation.comment import Author, Comment, Context, Label, Post, parse_label
 from moderation.errors import DataError, InvalidComment
 
 __all__ = ["DATA_SUFFIXES", "LabelledData", "data_files", "load_labelled"]
 
-DATA_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
+DATA_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".xml", ".wxr")
+_WP = "{http://wordpress.org/export/1.2/}"
+_CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
+# WordPress's comment_approved: "1" published (ham), "spam" (spam); "0" (pending) and
+# "trash" carry no moderator verdict and are skipped.
+_WXR_LABELS = {"1": Label.HAM, "spam": Label.SPAM}
 # section -> {field: is numeric}
+_TAG_RE = re.compile(r"<[^>]+>")
 _SECTIONS = {
     section: {f.name: f.type != "str" for f in fields(kind)}
     for section, kind in (("author", Author), ("post", Post), ("context", Context))
@@ -112,6 +120,8 @@ def load_labelled(
 
 def _load_file(path: Path, text_col: str, label_col: str) -> LabelledData:
     suffix = path.suffix.lower()
+    if suffix in (".xml", ".wxr"):
+        return _load_wxr(path)
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             if suffix in (".jsonl", ".ndjson"):
@@ -232,3 +242,60 @@ def _parse_number(value: object) -> object:
             return value
         return int(number) if number.is_integer() else number
     return value
+
+
+def _load_wxr(path: Path) -> LabelledData:
+    """Comments of a WordPress export (WXR): approved are ham, spam is spam.
+
+    Each comment keeps its author (name, e-mail, URL, IP), type and parent, and its
+    post's title, text and permalink. Pending and trashed comments are skipped: no
+    moderator decided them.
+    """
+    data = LabelledData()
+    try:
+        for _, item in ElementTree.iterparse(path):
+            if item.tag != "item":
+                continue
+            post = {
+                "title": item.findtext("title") or "",
+                "text": _strip_tags(item.findtext(_CONTENT) or "")[:2000],
+                "permalink": item.findtext("link") or "",
+            }
+            for c in item.iter(f"{_WP}comment"):
+                label = _WXR_LABELS.get(
+                    (c.findtext(f"{_WP}comment_approved") or "").strip()
+                )
+                if label is None:
+                    continue
+                kind = (c.findtext(f"{_WP}comment_type") or "").strip() or "comment"
+                request = {
+                    "content": c.findtext(f"{_WP}comment_content") or "",
+                    "type": kind,
+                    "author": {
+                        "name": c.findtext(f"{_WP}comment_author") or "",
+                        "email": c.findtext(f"{_WP}comment_author_email") or "",
+                        "url": c.findtext(f"{_WP}comment_author_url") or "",
+                        "ip": c.findtext(f"{_WP}comment_author_IP") or "",
+                    },
+                    "post": post,
+                    "context": {"parent_id": c.findtext(f"{_WP}comment_parent") or ""},
+                }
+                try:
+                    comment = Comment.from_dict(request)
+                except InvalidComment as exc:
+                    number = c.findtext(f"{_WP}comment_id") or "?"
+                    raise DataError(f"{path}: comment {number}: {exc}") from None
+                data.comments.append(comment)
+                data.labels.append(label)
+                data.sources.append(path.name)
+            item.clear()
+    except ElementTree.ParseError as exc:
+        line, _ = exc.position
+        raise DataError(
+            f"{path}:{line}: not a well-formed WordPress export ({exc})"
+        ) from exc
+    return data
+
+
+def _strip_tags(html_text: str) -> str:
+    return " ".join(_TAG_RE.sub(" ", html_text).split())

@@ -269,3 +269,26 @@ def test_a_multi_line_csv_record_is_reported_at_its_first_line(tmp_path):
     path.write_text('content,label\n"first line\nsecond line",maybe\n')
     with pytest.raises(DataError, match=r"multi\.csv:2: unknown label"):
         load_labelled([path])
+
+
+WXR = Path(__file__).parent / "data" / "wordpress-export.xml"
+
+
+def test_wordpress_export_approved_is_ham_spam_is_spam_pending_and_trash_skipped():
+    """A WXR export trains as it is: 1 -> ham, spam -> spam; 0 and trash skipped."""
+    data = load_labelled([WXR])
+    assert [label.value for label in data.labels] == ["ham", "spam", "ham", "spam"]
+    first, spam = data.comments[0], data.comments[1]
+    assert first.author.name == "Tomás" and first.author.ip == "198.51.100.7"
+    assert first.post.title == "Feeding a rye sourdough starter"
+    assert first.post.text == "Feed the rye starter twice a day at 1:2:2."
+    assert spam.author.url == "http://essays.example.com"
+    assert data.comments[2].context.parent_id == "101"
+    assert data.comments[3].type == "pingback"
+
+
+def test_a_broken_wordpress_export_names_file_and_line(tmp_path):
+    path = tmp_path / "broken.xml"
+    path.write_text("<rss>\n<channel>\n<item><title>x</title>\n</channel></rss>\n")
+    with pytest.raises(DataError, match=r"broken\.xml:4: not a well-formed"):
+        load_labelled([path])
