@@ -9,9 +9,9 @@ A file's rows become ``Comment`` objects plus ``Label`` values; every problem is
 from __future__ import annotations
 
 import csv
-import re
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
