@@ -562,7 +562,7 @@ def record_feedback(
 
 
 def export_feedback(
-    engine: Engine, since: datetime | None = None
+    engine: Engine, since: datetime | None = None, with_origin: bool = False
 ) -> Iterator[dict[str, Any]]:
     """Stored feedback, oldest first, as JSON-ready dicts.
 
@@ -573,6 +573,8 @@ def export_feedback(
     Args:
         engine: the store.
         since: only feedback created at or after this time.
+        with_origin: also give ``key_id`` and ``ip`` (for retraining's guard against
+            one source flooding the labels; not part of the admin export).
 
     Raises:
         StoreError: the store cannot be read.
@@ -585,6 +587,8 @@ def export_feedback(
             feedback.c.created_at,
             feedback.c.source,
             feedback.c.content,
+            feedback.c.key_id,
+            feedback.c.ip,
             api_keys.c.site,
             checks.c.verdict,
             checks.c.model_version,
@@ -612,6 +616,9 @@ def export_feedback(
                     "verdict": row.verdict,
                     "model": row.model_version,
                 }
+                if with_origin:
+                    item["key_id"] = row.key_id
+                    item["ip"] = row.ip
                 content = _load(row.content) or _load(row.check_content)
                 if content is not None:
                     item["content"] = content
