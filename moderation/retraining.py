@@ -277,8 +277,8 @@ def check_promotion(
             Comparison(version, {}),
             None,
             [
-                f"{version} has no held-out comments to compare on (it was not built by "
-                "'moderation retrain'); use --force to promote it anyway"
+                f"{version} has no held-out comments to compare on (it was not "
+                "built by 'moderation retrain'); use --force to promote it anyway"
             ],
         )
     holdout = load_labelled([holdout_path])
