@@ -21,7 +21,14 @@ from moderation.evaluation import binary_metrics
 from moderation.moderator import Moderator
 from moderation.training import TrainedModel, TrainingOptions, train
 
-__all__ = ["Evaluation", "ensure_model", "evaluate_files", "train_files"]
+__all__ = [
+    "Evaluation",
+    "Replay",
+    "ensure_model",
+    "evaluate_files",
+    "replay_files",
+    "train_files",
+]
 
 
 def train_files(
@@ -132,4 +139,69 @@ def evaluate_files(
         spam=binary_metrics(y, scores, threshold),
         verdicts=dict(Counter(d.verdict.value for d in decisions)),
         per_source=per_source,
+    )
+
+
+@dataclass
+class Replay:
+    """What ``moderation replay`` reports: a version's confusion on labelled comments
+    and the comments whose verdict differs from another version's."""
+
+    model: str
+    baseline: str | None
+    spam: dict[str, Any]
+    verdicts: dict[str, int]
+    changed: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "baseline": self.baseline,
+            "spam": self.spam,
+            "verdicts": self.verdicts,
+            "changed": self.changed,
+        }
+
+
+def replay_files(
+    moderator: Moderator,
+    baseline: Moderator | None,
+    paths: Sequence[str | Path],
+    text_col: str = "content",
+    label_col: str = "label",
+) -> Replay:
+    """Score past labelled comments with ``moderator`` and, when given, ``baseline``.
+
+    Returns:
+        The ``Replay``: spam figures and verdict counts of ``moderator``, and every
+        comment whose verdict differs between the two (text, label, both verdicts).
+    """
+    data = load_labelled(paths, text_col=text_col, label_col=label_col)
+    if not len(data):
+        raise DataError("the replay files hold no labelled comments")
+    decisions = moderator.score_many(data.comments)
+    before = baseline.score_many(data.comments) if baseline is not None else None
+    y = [int(label is Label.SPAM) for label in data.labels]
+    changed = []
+    if before is not None:
+        for comment, label, new, old in zip(
+            data.comments, data.labels, decisions, before, strict=True
+        ):
+            if new.verdict is not old.verdict:
+                changed.append(
+                    {
+                        "content": comment.content,
+                        "label": label.value,
+                        "before": old.verdict.value,
+                        "after": new.verdict.value,
+                        "spam_before": round(old.spam, 4),
+                        "spam_after": round(new.spam, 4),
+                    }
+                )
+    return Replay(
+        model=moderator.version,
+        baseline=baseline.version if baseline is not None else None,
+        spam=binary_metrics(y, [d.spam for d in decisions], moderator.thresholds.spam),
+        verdicts=dict(Counter(d.verdict.value for d in decisions)),
+        changed=changed,
     )
