@@ -9,6 +9,7 @@ The scored comments rotate through a sample of ``training_data/``. Every run is
 bounded: ``--duration`` seconds per measurement, six measurements.
 
     python bench/http_load.py [--duration 10] [--connections 8] [--home DIR]
+                              [--workers 2] [--threads 4]
 
 ``--home`` (default: a temporary directory) must hold a trained model, or the default
 model is trained there first (about a minute). Prints a Markdown table.
@@ -188,6 +189,12 @@ def main() -> None:
     )
     parser.add_argument("--connections", type=int, default=8, help="wrk connections.")
     parser.add_argument("--home", type=Path, help="MODERATION_HOME holding a model.")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn workers (both)."
+    )
+    parser.add_argument(
+        "--threads", type=int, default=4, help="Threads per worker (both)."
+    )
     parser.add_argument("--ceiling-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.ceiling_server:
@@ -199,6 +206,8 @@ def main() -> None:
     home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
     env["MODERATION_HOME"] = str(home)
+    env["MODERATION_WORKERS"] = str(args.workers)
+    env["MODERATION_THREADS"] = str(args.threads)
 
     from moderation import store
     from moderation.artifact import current_version
@@ -273,7 +282,8 @@ def main() -> None:
     cpus = os.cpu_count()
     print(
         f"wrk -t2 -c{args.connections}, {args.duration} s per run, {cpus} CPUs, "
-        "gunicorn gthread 2 workers x 4 threads, all on 127.0.0.1\n"
+        f"gunicorn gthread {args.workers} workers x {args.threads} threads, "
+        "all on 127.0.0.1\n"
     )
     print(
         "| endpoint | max req/s | p50 ms | p99 ms | half-rate req/s "

@@ -29,7 +29,7 @@ from moderation.comment import Author, Comment, Context, Label, Post
 from moderation.explain import Reason
 from moderation.moderator import Decision
 from moderation.policy import Rule, Verdict
-from moderation.store import KeyInfo, count_checks, find_check, record_feedback
+from moderation.store import KeyInfo, count_checks, record_feedback
 from service.api import record
 from service.auth import akismet_key, check_key
 from service.runtime import runtime
@@ -228,7 +228,7 @@ def _submit(label: Label) -> Response:
     engine = runtime().engine
     check_id = fields.get("guid", "").strip() or None
     if check_id is not None:
-        check = find_check(engine, check_id[:64])
+        check = runtime().find_check(check_id[:64])
         if check is None or (check.key_id is not None and check.key_id != key.id):
             check_id = None
     comment = to_comment(fields)
@@ -267,6 +267,7 @@ def usage_limit() -> Response:
         return key
     now = datetime.now(timezone.utc)
     month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    runtime().checks.flush()
     usage = count_checks(runtime().engine, key.id, month)
     body: dict[str, object] = {
         "limit": "none",

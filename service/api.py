@@ -15,15 +15,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from moderation.comment import Comment, Label
-from moderation.errors import InvalidComment, StoreError
+from moderation.errors import InvalidComment
 from moderation.moderator import Decision
-from moderation.store import (
-    CheckRecord,
-    KeyInfo,
-    find_check,
-    record_checks,
-    record_feedback,
-)
+from moderation.store import CheckRecord, KeyInfo, record_feedback
 from service import schemas
 from service.auth import require_key
 from service.errors import ApiError
@@ -132,7 +126,8 @@ def record(
 ) -> None:
     """Count the verdicts and store the checks (the comment only if retention is on).
 
-    A store failure is logged, not raised: the engine still gets its verdict.
+    Checks are written in batches off the request path (see ``CheckWriter``); a store
+    failure is logged, not raised: the engine still gets its verdict.
     """
     rt = runtime()
     note_verdicts([d.verdict.value for d in decisions], surface)
@@ -156,12 +151,7 @@ def record(
         )
         for d, c in zip(decisions, comments, strict=True)
     ]
-    try:
-        record_checks(rt.engine, records)
-    except (StoreError, ApiError) as exc:
-        log.warning(
-            "check not recorded: %s", exc, extra={"event": "check_not_recorded"}
-        )
+    rt.checks.submit(records)
 
 
 # --- /v1 ------------------------------------------------------------------------------
@@ -200,7 +190,7 @@ def feedback() -> tuple[Response, int]:
     engine = runtime().engine
     check_id = body.get("id")
     if check_id is not None:
-        check = find_check(engine, check_id)
+        check = runtime().find_check(check_id)
         if check is None or (check.key_id is not None and check.key_id != key.id):
             raise ApiError(
                 404,

@@ -9,7 +9,9 @@ between processes. Nothing here knows about routes.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,10 +22,19 @@ from sqlalchemy import Engine
 from moderation.config import Settings
 from moderation.errors import ModerationError, StoreError
 from moderation.moderator import Moderator
-from moderation.store import KeyInfo, connect, ping, purge_expired, verify_key
+from moderation.store import (
+    CheckRecord,
+    KeyInfo,
+    connect,
+    find_check,
+    ping,
+    purge_expired,
+    record_checks,
+    verify_key,
+)
 from service.errors import ApiError
 
-__all__ = ["EXTENSION", "Runtime", "runtime"]
+__all__ = ["EXTENSION", "CheckWriter", "Runtime", "runtime"]
 
 EXTENSION = "moderation"
 log = logging.getLogger("moderation.service")
@@ -34,6 +45,69 @@ _KEY_CACHE_SECONDS = 5.0
 _KEY_CACHE_SIZE = 1024
 _STORE_RETRY_SECONDS = 2.0
 _PURGE_EVERY_SECONDS = 3600.0
+
+
+class CheckWriter:
+    """Stores checks off the request path: batched, from one background thread.
+
+    A scored comment's check waits at most ``interval`` seconds before it is written
+    with the others of that moment, in one transaction; this keeps the database out of
+    the scoring latency. The thread runs only while there is something to write and
+    is restarted after a fork. With ``interval`` 0, checks are written at once.
+    ``flush`` writes what is pending now (before feedback looks a check up, and when
+    a worker exits); a ``kill -9`` loses at most ``interval`` of checks, never
+    feedback, which is written synchronously.
+    """
+
+    def __init__(self, runtime: Runtime, interval: float) -> None:
+        self._runtime = runtime
+        self._interval = interval
+        self._pending: list[CheckRecord] = []
+        self._lock = threading.Lock()
+        self._flushing = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+
+    def submit(self, records: list[CheckRecord]) -> None:
+        """Queue checks for writing (or write them now if batching is off)."""
+        if self._interval <= 0:
+            self._write(records)
+            return
+        with self._lock:
+            self._pending.extend(records)
+            if self._thread is None or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run, name="check-writer", daemon=True
+                )
+                self._thread.start()
+
+    def flush(self) -> None:
+        """Write every pending check now."""
+        with self._flushing:
+            with self._lock:
+                batch, self._pending = self._pending, []
+            if batch:
+                self._write(batch)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._interval)
+            self.flush()
+            with self._lock:
+                if not self._pending:
+                    self._thread = None
+                    return
+
+    def _write(self, batch: list[CheckRecord]) -> None:
+        try:
+            record_checks(self._runtime.engine, batch)
+        except (StoreError, ApiError) as exc:
+            log.warning(
+                "checks not recorded: %s",
+                exc,
+                extra={"event": "check_not_recorded", "checks": len(batch)},
+            )
 
 
 @dataclass
@@ -49,6 +123,11 @@ class Runtime:
     _next_purge: float = 0.0
     _keys: dict[str, tuple[float, KeyInfo]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    checks: CheckWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.checks = CheckWriter(self, self.settings.check_flush_ms / 1000)
+        atexit.register(self.checks.flush)
 
     def load_model(self) -> None:
         """Load and verify the current model; on failure remember why (readyz says)."""
@@ -100,6 +179,16 @@ class Runtime:
             raise ApiError(503, "store_unavailable", _STORE_DOWN)
         self._maybe_purge(self._engine)
         return self._engine
+
+    def find_check(self, check_id: str) -> CheckRecord | None:
+        """A stored check, including one still queued here or in another worker."""
+        self.checks.flush()
+        found = find_check(self.engine, check_id)
+        if found is None and self.settings.check_flush_ms > 0:
+            # Another worker may hold it for up to one interval: look again after it.
+            time.sleep(2 * self.settings.check_flush_ms / 1000 + 0.02)
+            found = find_check(self.engine, check_id)
+        return found
 
     def require_moderator(self) -> Moderator:
         """The loaded Moderator.

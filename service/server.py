@@ -74,6 +74,11 @@ def _post_fork(server: Any, worker: Any) -> None:
     app.extensions[EXTENSION].after_fork()
 
 
+def _worker_exit(server: Any, worker: Any) -> None:
+    # Write the checks still queued before the worker goes.
+    server.app.application.extensions[EXTENSION].checks.flush()
+
+
 def _child_exit(server: Any, worker: Any) -> None:
     metrics_dir = server.app.application.extensions[EXTENSION].settings.metrics_dir
     if metrics_dir is not None:
@@ -98,6 +103,7 @@ def build(settings: Settings, app: Flask | None = None) -> _Server:
     options = gunicorn_options(settings)
     options["post_fork"] = _post_fork
     options["child_exit"] = _child_exit
+    options["worker_exit"] = _worker_exit
     return _Server(app, options)
 
 

@@ -79,8 +79,11 @@ def test_comment_check_maps_verdicts(settings, verdict, body, discard):
         assert response.headers["X-akismet-pro-tip"] == "discard"
 
 
-def test_comment_check_headers_carry_guid_scores_and_reasons(client, api_key, engine):
+def test_comment_check_headers_carry_guid_scores_and_reasons(
+    app, client, api_key, engine
+):
     response = _check(client, api_key)
+    app.extensions["moderation"].checks.flush()
     guid = response.headers["X-akismet-guid"]
     check = store.find_check(engine, guid)
     assert (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import pytest
 
@@ -85,8 +86,9 @@ def test_score_matches_the_library(client, auth, moderator):
     assert body["reasons"] == expected["reasons"]
 
 
-def test_score_records_a_check_without_content_by_default(client, auth, engine):
+def test_score_records_a_check_without_content_by_default(app, client, auth, engine):
     body = client.post("/v1/score", json=HAM, headers=auth).get_json()
+    app.extensions["moderation"].checks.flush()
     check = store.find_check(engine, body["id"])
     assert check is not None and check.verdict == body["verdict"]
     assert check.content is None
@@ -103,6 +105,7 @@ def test_score_retains_content_when_configured(settings, api_key):
         .post("/v1/score", json=HAM, headers={"Authorization": f"Bearer {key}"})
         .get_json()
     )
+    app.extensions["moderation"].checks.flush()
     assert store.find_check(engine, body["id"]).content["content"] == HAM["content"]
 
 
@@ -325,3 +328,55 @@ def test_json_with_utf8_charset_is_accepted(client, auth, charset):
         headers=auth,
     )
     assert response.status_code == 200
+
+
+def test_checks_are_written_in_batches_off_the_request_path(app, client, auth, engine):
+    """A check is queued, then stored by the background writer within the interval."""
+    import time
+
+    body = client.post("/v1/score", json=HAM, headers=auth).get_json()
+    deadline = time.monotonic() + 5
+    while store.find_check(engine, body["id"]) is None:
+        assert time.monotonic() < deadline, "the check was never written"
+        time.sleep(0.02)
+
+
+def test_check_flush_zero_writes_before_answering(settings):
+    from dataclasses import replace
+
+    app = create_app(replace(settings, check_flush_ms=0))
+    engine = app.extensions["moderation"].engine
+    key, _ = store.create_key(engine, "https://blog.example")
+    body = (
+        app.test_client()
+        .post("/v1/score", json=HAM, headers={"Authorization": f"Bearer {key}"})
+        .get_json()
+    )
+    assert store.find_check(engine, body["id"]) is not None
+
+
+def test_feedback_finds_a_check_queued_in_another_worker(settings, monkeypatch):
+    """Feedback right after scoring works even if another process holds the check."""
+    import threading
+
+    app = create_app(settings)
+    rt = app.extensions["moderation"]
+    key, info = store.create_key(rt.engine, "https://blog.example")
+    queued = store.CheckRecord(
+        id="elsewhere",
+        created_at=datetime.now(timezone.utc),
+        key_id=info.id,
+        site=info.site,
+        model_version="v",
+        verdict="spam",
+        spam=0.9,
+        low_value=0.1,
+    )
+    # The "other worker" writes its queue 30 ms from now.
+    threading.Timer(0.03, store.record_check, (rt.engine, queued)).start()
+    response = app.test_client().post(
+        "/v1/feedback",
+        json={"id": "elsewhere", "label": "ham"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 202
