@@ -178,7 +178,23 @@ def test_feedback_survives_kill_9(home_with_model, tmp_path):
             second.port, "/v1/feedback", {"id": check["id"], "label": "spam"}, key
         )
         assert status == 202
+        # Metrics add up the workers; the request log is JSON lines without the key.
+        with urllib.request.urlopen(f"http://127.0.0.1:{second.port}/metrics") as r:
+            metrics = r.read().decode()
+        assert (
+            'moderation_http_requests_total{method="POST",route="/v1/feedback",'
+            'status="202"} 1.0' in metrics
+        )
+        assert "moderation_model_info{version=" in metrics
         assert second.stop() == 0
+        log = (tmp_path / "server.log").read_text(encoding="utf-8")
+        requests = [
+            json.loads(line)
+            for line in log.splitlines()
+            if line.startswith("{") and '"event": "request"' in line
+        ]
+        assert {r["route"] for r in requests} >= {"/v1/score", "/v1/feedback"}
+        assert key not in log
     finally:
         for server in servers:
             server.cleanup()
