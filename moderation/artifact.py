@@ -38,6 +38,7 @@ __all__ = [
     "current_version",
     "list_versions",
     "load_model",
+    "read_manifest",
     "save_model",
     "set_current",
 ]
@@ -242,6 +243,17 @@ def load_model(models_dir: Path, version: str | Path | None = None) -> LoadedMod
         spam=models["spam"],
         low_value=models.get("low_value"),
     )
+
+
+def read_manifest(models_dir: Path, version: str) -> dict[str, Any]:
+    """A version's manifest, without loading (or trusting) its model file.
+
+    Raises:
+        ArtifactError: no such version, or its manifest is unreadable.
+    """
+    if version not in list_versions(models_dir):
+        raise ArtifactError(f"no model version {version!r} in {models_dir}")
+    return _read_manifest(models_dir / version)
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
