@@ -380,3 +380,60 @@ def test_feedback_finds_a_check_queued_in_another_worker(settings, monkeypatch):
         headers={"Authorization": f"Bearer {key}"},
     )
     assert response.status_code == 202
+
+
+def test_the_library_never_imports_flask():
+    """moderation/ (store and CLI included) stays free of Flask; service/ adapts it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, moderation, moderation.store, moderation.cli;"
+        "import moderation.operations;"
+        "sys.exit(1 if 'flask' in sys.modules else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_wsgi_module_builds_the_app_from_the_environment(
+    monkeypatch, tmp_path, models_dir
+):
+    import importlib
+    import sys
+
+    monkeypatch.setenv("MODERATION_HOME", str(tmp_path))
+    monkeypatch.setenv("MODERATION_MODELS_DIR", str(models_dir))
+    monkeypatch.delenv("MODERATION_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MODERATION_CONFIG", raising=False)
+    sys.modules.pop("service.wsgi", None)
+    wsgi = importlib.import_module("service.wsgi")
+    assert wsgi.app.test_client().get("/readyz").status_code == 200
+    assert (tmp_path / "moderation.db").exists()
+    sys.modules.pop("service.wsgi", None)
+
+
+def test_forwarded_hops_trusts_the_proxy_for_the_client_address(settings):
+    from dataclasses import replace
+
+    app = create_app(replace(settings, forwarded_hops=1, check_flush_ms=0))
+    engine = app.extensions["moderation"].engine
+    key, _ = store.create_key(engine, "https://blog.example")
+    response = app.test_client().post(
+        "/v1/feedback",
+        json={"comment": HAM, "label": "ham"},
+        headers={"Authorization": f"Bearer {key}", "X-Forwarded-For": "198.51.100.9"},
+    )
+    assert response.status_code == 202
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(store.feedback.c.ip)).scalar() == "198.51.100.9"
+
+
+@pytest.mark.parametrize("name", ["check_flush_ms", "forwarded_hops"])
+def test_service_settings_refuse_negative_values(name, tmp_path):
+    from moderation.config import load_settings
+    from moderation.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=f"MODERATION_{name.upper()}"):
+        load_settings(environ={f"MODERATION_{name.upper()}": "-1"}, home=tmp_path)
