@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from nltk.stem.snowball import SnowballStemmer
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
-
-from nltk.stem.snowball import SnowballStemmer
 
 from moderation.text import find_urls, normalise, url_host
 
@@ -272,8 +272,7 @@ _STEM_WORD_RE = re.compile(r"[^\W\d_]{3,}")
 # corpus covers, and the vocabulary of generic praise ("great post, thanks for
 # sharing"), which by definition fits every post. Written for this project; nltk's
 # stop-word lists need a download.
-_GENERIC_WORDS = frozenset(
-    """
+_GENERIC_TEXT = """
     the and for are but not you your yours all any can had her was one our out day get
     has him his how man new now old see two way who boy did its let put say she too use
     this that with have from they will would there their what about which when make like
@@ -288,8 +287,8 @@ _GENERIC_WORDS = frozenset(
     der die das und ist nicht ein eine mit sich des auf für von dem den auch als
     les des est une pour pas que qui dans sur avec plus par mais
     los las que del una por con para como más pero sus
-    """.split()
-)
+"""
+_GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
 
 
 def _known(value: object) -> bool:
@@ -300,20 +299,28 @@ def _log10p(value: float) -> float:
     return math.log10(1.0 + max(0.0, value))
 
 
-def _stem_set(text: str) -> set[str]:
-    return {
-        _STEMMER.stem(w)
-        for w in _STEM_WORD_RE.findall(text.lower())
-        if w not in _GENERIC_WORDS
-    }
+@lru_cache(maxsize=65_536)
+def _stem(word: str) -> str:
+    return str(_STEMMER.stem(word))
 
 
-def metadata_signals(row: Any) -> list[float]:
+def _stem_set(text: str) -> frozenset[str]:
+    return frozenset(
+        _stem(w) for w in _STEM_WORD_RE.findall(text.lower()) if w not in _GENERIC_WORDS
+    )
+
+
+# Every comment under one post compares against the same post text: stem it once.
+_post_stems = lru_cache(maxsize=1024)(_stem_set)
+
+
+def metadata_signals(row: Any, normalised: str | None = None) -> list[float]:
     """The metadata signals of one comment, in the order of ``METADATA_NAMES``.
 
     Args:
         row: a mapping with the ``METADATA_COLUMNS`` (missing keys and ``None`` or NaN
             values mean "not sent").
+        normalised: ``normalise(row["content"])``, when the caller has it already.
 
     Returns:
         One float per name; 0 wherever the needed fields are missing.
@@ -323,7 +330,9 @@ def metadata_signals(row: Any) -> list[float]:
     posts, age = get("author_posts"), get("author_account_age_days")
     approved = get("author_approved_comments")
     content = str(get("content") or "")
-    has_links = "http" in content or "www." in content or bool(find_urls(content))
+    if normalised is None:
+        normalised = normalise(content)
+    has_links = "xurlx" in normalised
 
     followers_per_post = (
         max(0.0, _log10p(followers) - _log10p(posts))
@@ -352,7 +361,7 @@ def metadata_signals(row: Any) -> list[float]:
     if post:
         # Under a known post, a comment naming nothing from it (generic praise has no
         # content words at all) shares nothing; one naming its subject shares stems.
-        common = len(_stem_set(content) & _stem_set(post))
+        common = len(_stem_set(content) & _post_stems(post))
         shared = math.log1p(common)
         no_shared = 0.0 if common else 1.0
 

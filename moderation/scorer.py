@@ -172,7 +172,7 @@ class _DenseBlock:
     def contributions(self, cache: RowCache) -> tuple[float, list[Evidence]]:
         key = ("dense", self.function.__module__, self.function.__name__)
         if self.takes_row:
-            values = cache.memo(key, lambda: self.function(cache.row))
+            values = cache.memo(key, lambda: self.function(cache.row, cache.normalised))
         else:
             values = cache.memo(
                 key, lambda: self.function(cache.content, cache.normalised)
