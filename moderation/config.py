@@ -82,6 +82,9 @@ class Settings:
     )
     retention_days: int = _opt(30, "Days a retained comment text is kept.")
     log_content: bool = _opt(False, "Include comment text in request logs.")
+    rate_limit: int = _opt(
+        0, "Requests per minute per API key in each worker process (0: no limit; 429)."
+    )
     check_flush_ms: int = _opt(
         50, "Milliseconds scored checks wait to be stored in batches (0: before answering)."
     )
@@ -266,6 +269,8 @@ def _validate(s: Settings) -> None:
     ):
         if getattr(s, name) < 1:
             raise bad(name, getattr(s, name), "use a whole number of 1 or more")
+    if s.rate_limit < 0:
+        raise bad("rate_limit", s.rate_limit, "use 0 (no limit) or more")
     if s.check_flush_ms < 0:
         raise bad("check_flush_ms", s.check_flush_ms, "use 0 (no batching) or more")
     if s.forwarded_hops < 0:

@@ -2,13 +2,15 @@
 
 ``require_key`` answers 401 (in the error envelope) for a missing, unknown or revoked
 key and returns the key's ``KeyInfo``; ``akismet_key`` finds an Akismet client's key in
-the ``api_key`` / ``key`` field or the first label of the Host name. Keys are checked
-against the store (hashed, constant-time) and never logged. This module does not
-decide what a key may do beyond being valid.
+the ``api_key`` / ``key`` field or the first label of the Host name. A valid key over
+its rate limit (``MODERATION_RATE_LIMIT``) gets 429 with ``Retry-After``. Keys are
+checked against the store (hashed, constant-time) and never logged. This module does
+not decide what a key may do beyond being valid.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from flask import g, request
@@ -23,10 +25,25 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="moderation"'}
 
 
 def check_key(key: str) -> KeyInfo | None:
-    """The ``KeyInfo`` of a valid key, else ``None`` (503 if the store is down)."""
-    info = runtime().verify(key)
+    """The ``KeyInfo`` of a valid key, else ``None``.
+
+    Raises:
+        ApiError: 429 when the key is over its rate limit; 503 if the store is down.
+    """
+    rt = runtime()
+    info = rt.verify(key)
     if info is not None:
         g.key_id = info.id
+        wait = rt.take(info.id)
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"This key is over its limit of {rt.settings.rate_limit} requests a "
+                f"minute; retry in {seconds} s (MODERATION_RATE_LIMIT).",
+                {"Retry-After": str(seconds)},
+            )
     return info
 
 

@@ -122,6 +122,8 @@ class Runtime:
     _next_store_attempt: float = 0.0
     _next_purge: float = 0.0
     _keys: dict[str, tuple[float, KeyInfo]] = field(default_factory=dict)
+    # Token buckets of the rate limit: key id -> (tokens left, when counted).
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     checks: CheckWriter = field(init=False)
 
@@ -179,6 +181,26 @@ class Runtime:
             raise ApiError(503, "store_unavailable", _STORE_DOWN)
         self._maybe_purge(self._engine)
         return self._engine
+
+    def take(self, key_id: str) -> float:
+        """Spend one request of a key's rate limit.
+
+        Returns:
+            0 when the request may go ahead, else the seconds until it may.
+        """
+        limit = self.settings.rate_limit
+        if limit <= 0:
+            return 0.0
+        now = time.monotonic()
+        per_second = limit / 60
+        with self._lock:
+            tokens, last = self._buckets.get(key_id, (float(limit), now))
+            tokens = min(float(limit), tokens + (now - last) * per_second)
+            if tokens < 1:
+                self._buckets[key_id] = (tokens, now)
+                return (1 - tokens) / per_second
+            self._buckets[key_id] = (tokens - 1, now)
+        return 0.0
 
     def find_check(self, check_id: str) -> CheckRecord | None:
         """A stored check, including one still queued here or in another worker."""

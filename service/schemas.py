@@ -488,6 +488,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         413: "Body larger than the configured limit.",
         415: "Not application/json.",
         422: "Well-formed but invalid: wrong type, missing field, too many items.",
+        429: "Over the key's rate limit; see Retry-After.",
         500: "Unexpected server error (a bug; logged).",
         503: "Not ready: no model loaded, or the store does not answer.",
     }
@@ -500,7 +501,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
     }
 
 
-_JSON_ERRORS = (400, 401, 413, 415, 422, 503)
+_JSON_ERRORS = (400, 401, 413, 415, 422, 429, 503)
 
 
 def _post_json(
@@ -554,7 +555,7 @@ def _akismet(
                 "200": _text_response(
                     "Akismet answer; 'invalid' for a bad key.", *bodies
                 ),
-                **_errors(413, 503),
+                **_errors(413, 429, 503),
             },
         }
     }
@@ -615,7 +616,7 @@ def openapi(max_batch: int, version: str) -> dict[str, Any]:
                     "text/plain": {"schema": {"type": "string", "enum": ["invalid"]}},
                 },
             },
-            **_errors(503),
+            **_errors(429, 503),
         },
     }
     submit = "Thanks for making the web a better place."

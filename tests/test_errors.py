@@ -453,3 +453,31 @@ def test_store_failure_during_feedback_is_503_and_nothing_claimed(
     )
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "store_unavailable"
+
+
+def test_rate_limit_is_429_with_retry_after(settings):
+    """Over MODERATION_RATE_LIMIT a key gets 429, Retry-After and the envelope."""
+    from dataclasses import replace
+
+    from moderation.store import create_key
+
+    app = create_app(replace(settings, rate_limit=3))
+    key, _ = create_key(app.extensions["moderation"].engine, "https://blog.example")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {key}"}
+    statuses = [
+        client.post("/v1/score", json={"content": "x"}, headers=headers).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [200, 200, 200]
+    limited = client.post("/v1/score", json={"content": "x"}, headers=headers)
+    assert limited.status_code == 429
+    assert limited.get_json()["error"]["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) >= 1
+    akismet = client.post("/1.1/comment-check", data={"api_key": key})
+    assert akismet.status_code == 429 and "Retry-After" in akismet.headers
+    other, _ = create_key(app.extensions["moderation"].engine, "https://other.example")
+    fresh = client.post(
+        "/v1/score", json={"content": "x"}, headers={"Authorization": f"Bearer {other}"}
+    )
+    assert fresh.status_code == 200
