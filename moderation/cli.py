@@ -50,15 +50,28 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--text-col", default="content", show_default=True, help="Column with the comment text.")
-@click.option("--label-col", default="label", show_default=True, help="Column with the label.")
+@click.option(
+    "--text-col",
+    default="content",
+    show_default=True,
+    help="Column with the comment text.",
+)
+@click.option(
+    "--label-col", default="label", show_default=True, help="Column with the label."
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Models directory to write the new version to (default: HOME/models).",
 )
 @pass_context
-def train(ctx: _Context, paths: tuple[Path, ...], text_col: str, label_col: str, out: Path | None) -> None:
+def train(
+    ctx: _Context,
+    paths: tuple[Path, ...],
+    text_col: str,
+    label_col: str,
+    out: Path | None,
+) -> None:
     """Train a model on labelled CSV/TSV/JSONL files or folders (default: training_data/).
 
     Writes a new model version, makes it current and prints cross-validated figures.
@@ -66,8 +79,9 @@ def train(ctx: _Context, paths: tuple[Path, ...], text_col: str, label_col: str,
     settings = ctx.settings
     sources = list(paths) or [settings.training_data]
     options = TrainingOptions(target_fpr=settings.target_fpr, seed=settings.seed)
-    with tqdm(total=_TRAIN_STEPS, desc="training", unit="step", file=sys.stderr,
-              disable=None) as bar:
+    with tqdm(
+        total=_TRAIN_STEPS, desc="training", unit="step", file=sys.stderr, disable=None
+    ) as bar:
         started: list[str] = []
 
         def step(description: str) -> None:
@@ -78,8 +92,13 @@ def train(ctx: _Context, paths: tuple[Path, ...], text_col: str, label_col: str,
             bar.set_postfix_str(description)
 
         path, model = _run(
-            train_files, sources, out or settings.models_path, text_col=text_col,
-            label_col=label_col, options=options, progress=step,
+            train_files,
+            sources,
+            out or settings.models_path,
+            text_col=text_col,
+            label_col=label_col,
+            options=options,
+            progress=step,
         )
         bar.update(bar.total - bar.n)
     click.echo(f"model {path.name} written to {path} and made current", err=True)
@@ -99,21 +118,38 @@ def train(ctx: _Context, paths: tuple[Path, ...], text_col: str, label_col: str,
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--model", "model_version", help="Model version or directory (default: current).")
-@click.option("--text-col", default="content", show_default=True, help="Column with the comment text.")
-@click.option("--label-col", default="label", show_default=True, help="Column with the label.")
+@click.option(
+    "--model", "model_version", help="Model version or directory (default: current)."
+)
+@click.option(
+    "--text-col",
+    default="content",
+    show_default=True,
+    help="Column with the comment text.",
+)
+@click.option(
+    "--label-col", default="label", show_default=True, help="Column with the label."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_context
 def evaluate(
-    ctx: _Context, paths: tuple[Path, ...], model_version: str | None, text_col: str,
-    label_col: str, as_json: bool,
+    ctx: _Context,
+    paths: tuple[Path, ...],
+    model_version: str | None,
+    text_col: str,
+    label_col: str,
+    as_json: bool,
 ) -> None:
     """Score labelled files with a model and print precision, recall, MCC, ROC AUC and
     the spam caught at 1% false positives."""
     moderator = _moderator(ctx.settings, model_version)
     with tqdm(desc="scoring", unit="comment", file=sys.stderr, disable=None) as bar:
         result = _run(
-            evaluate_files, moderator, paths, text_col=text_col, label_col=label_col,
+            evaluate_files,
+            moderator,
+            paths,
+            text_col=text_col,
+            label_col=label_col,
             progress=lambda n: bar.update(n - bar.n),
         )
     if as_json:
@@ -134,20 +170,37 @@ def evaluate(
             f"{_fmt(m['recall_at_1pct_fpr']):>7} {_fmt(m['fpr']):>6}"
         )
     c = result.spam["confusion"]
-    click.echo(f"confusion at spam threshold {_fmt(result.spam['threshold'])}: "
-               f"tp {c['tp']}  fp {c['fp']}  tn {c['tn']}  fn {c['fn']}")
-    click.echo("verdicts: " + "  ".join(f"{k} {v}" for k, v in sorted(result.verdicts.items())))
+    click.echo(
+        f"confusion at spam threshold {_fmt(result.spam['threshold'])}: "
+        f"tp {c['tp']}  fp {c['fp']}  tn {c['tn']}  fn {c['fn']}"
+    )
+    click.echo(
+        "verdicts: " + "  ".join(f"{k} {v}" for k, v in sorted(result.verdicts.items()))
+    )
 
 
 @cli.command()
 @click.argument("text", nargs=-1)
-@click.option("--file", "file", type=click.Path(dir_okay=False, path_type=Path),
-              help="File with one JSON score request or one text per line ('-' for stdin).")
-@click.option("--model", "model_version", help="Model version or directory (default: current).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON score response per line.")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File with one JSON score request or one text per line ('-' for stdin).",
+)
+@click.option(
+    "--model", "model_version", help="Model version or directory (default: current)."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON score response per line."
+)
 @pass_context
-def score(ctx: _Context, text: tuple[str, ...], file: Path | None, model_version: str | None,
-          as_json: bool) -> None:
+def score(
+    ctx: _Context,
+    text: tuple[str, ...],
+    file: Path | None,
+    model_version: str | None,
+    as_json: bool,
+) -> None:
     """Score comments given as arguments, in a file, or on stdin."""
     if text and file:
         raise click.UsageError("give comments as arguments or with --file, not both")
@@ -160,8 +213,11 @@ def score(ctx: _Context, text: tuple[str, ...], file: Path | None, model_version
         comments = _read_lines(sys.stdin, "<stdin>")
     for comment in comments:
         decision = moderator.score(comment)
-        click.echo(json.dumps(decision.to_dict(), ensure_ascii=False) if as_json
-                   else _describe(decision))
+        click.echo(
+            json.dumps(decision.to_dict(), ensure_ascii=False)
+            if as_json
+            else _describe(decision)
+        )
 
 
 def _read_comments(path: Path) -> Iterator[Comment]:
@@ -169,7 +225,9 @@ def _read_comments(path: Path) -> Iterator[Comment]:
         with path.open(encoding="utf-8-sig") as fh:
             yield from _read_lines(fh, str(path))
     except OSError as exc:
-        raise click.ClickException(f"{path}: cannot read the file ({exc.strerror})") from exc
+        raise click.ClickException(
+            f"{path}: cannot read the file ({exc.strerror})"
+        ) from exc
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"{path}: not valid UTF-8 text") from exc
 
@@ -184,7 +242,9 @@ def _read_lines(lines: Any, name: str) -> Iterator[Comment]:
             try:
                 yield Comment.from_dict(json.loads(line))
             except json.JSONDecodeError as exc:
-                raise click.ClickException(f"{name}:{number}: not valid JSON ({exc.msg})") from exc
+                raise click.ClickException(
+                    f"{name}:{number}: not valid JSON ({exc.msg})"
+                ) from exc
             except InvalidComment as exc:
                 raise click.ClickException(f"{name}:{number}: {exc}") from exc
         else:
@@ -192,15 +252,20 @@ def _read_lines(lines: Any, name: str) -> Iterator[Comment]:
 
 
 def _describe(d: Decision) -> str:
-    lines = [f"{d.verdict.value}  (spam {d.spam:.3f}, low value {d.low_value:.3f}, model {d.model})"]
+    lines = [
+        f"{d.verdict.value}  (spam {d.spam:.3f}, low value {d.low_value:.3f}, model {d.model})"
+    ]
     lines += [f"  - {r.message} [{r.code}, {r.weight:+.2f}]" for r in d.reasons]
     return "\n".join(lines)
 
 
 def _moderator(settings: Settings, version: str | None) -> Moderator:
     return _run(
-        Moderator.load, settings.models_path, version,
-        thresholds=settings.threshold_overrides(), allow_discard=settings.allow_discard,
+        Moderator.load,
+        settings.models_path,
+        version,
+        thresholds=settings.threshold_overrides(),
+        allow_discard=settings.allow_discard,
     )
 
 
@@ -228,11 +293,21 @@ def main() -> None:
 
 
 @cli.command()
-@click.option("--host", help="Address to listen on (default: MODERATION_HOST, 127.0.0.1).")
-@click.option("--port", type=int, help="Port to listen on (default: MODERATION_PORT, 8000).")
-@click.option("--workers", type=int, help="Worker processes (default: MODERATION_WORKERS, 2).")
-@click.option("--threads", type=int, help="Threads per worker (default: MODERATION_THREADS, 4).")
-def serve(host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
+@click.option(
+    "--host", help="Address to listen on (default: MODERATION_HOST, 127.0.0.1)."
+)
+@click.option(
+    "--port", type=int, help="Port to listen on (default: MODERATION_PORT, 8000)."
+)
+@click.option(
+    "--workers", type=int, help="Worker processes (default: MODERATION_WORKERS, 2)."
+)
+@click.option(
+    "--threads", type=int, help="Threads per worker (default: MODERATION_THREADS, 4)."
+)
+def serve(
+    host: str | None, port: int | None, workers: int | None, threads: int | None
+) -> None:
     """Run the HTTP service on gunicorn; trains the default model first if there is none.
 
     Stops gracefully on SIGTERM or Ctrl-C.
@@ -244,19 +319,28 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
 
     from moderation.operations import ensure_model
 
-    settings = _run(load_settings, host=host, port=port, workers=workers, threads=threads)
+    settings = _run(
+        load_settings, host=host, port=port, workers=workers, threads=threads
+    )
     if _run(_current_version, settings.models_path) is None:
-        click.echo(f"no model in {settings.models_path}: training the default model from "
-                   f"{settings.training_data} (about a minute)", err=True)
+        click.echo(
+            f"no model in {settings.models_path}: training the default model from "
+            f"{settings.training_data} (about a minute)",
+            err=True,
+        )
         options = TrainingOptions(target_fpr=settings.target_fpr, seed=settings.seed)
-        version = _run(ensure_model, settings.models_path, settings.training_data,
-                       options=options)
+        version = _run(
+            ensure_model, settings.models_path, settings.training_data, options=options
+        )
         click.echo(f"model {version} trained and made current", err=True)
     # Workers share metrics through files; prometheus_client reads this variable when
     # it is first imported, which is below, in service.
     made = settings.metrics_dir is None
-    metrics_dir = Path(tempfile.mkdtemp(prefix="moderation-metrics-")) if made \
+    metrics_dir = (
+        Path(tempfile.mkdtemp(prefix="moderation-metrics-"))
+        if made
         else settings.metrics_dir
+    )
     assert metrics_dir is not None
     metrics_dir.mkdir(parents=True, exist_ok=True)
     for stale in metrics_dir.glob("*.db"):
@@ -289,7 +373,11 @@ def keys() -> None:
 
 
 @keys.command("create")
-@click.option("--site", required=True, help="The site the key is for, e.g. https://myblog.example.")
+@click.option(
+    "--site",
+    required=True,
+    help="The site the key is for, e.g. https://myblog.example.",
+)
 @pass_context
 def keys_create(ctx: _Context, site: str) -> None:
     """Create a key and print it, alone, on stdout."""
@@ -297,7 +385,9 @@ def keys_create(ctx: _Context, site: str) -> None:
 
     key, info = _run(create_key, _store(ctx.settings), site)
     click.echo(key)
-    click.echo(f"key {info.id} created for {info.site}; it is shown only this once", err=True)
+    click.echo(
+        f"key {info.id} created for {info.site}; it is shown only this once", err=True
+    )
 
 
 @keys.command("list")
@@ -312,10 +402,16 @@ def keys_list(ctx: _Context, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps(info.to_dict()))
         else:
-            state = f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "active"
-            click.echo(f"{info.id}  {info.created_at:%Y-%m-%d %H:%M}  {state:<18}  {info.site}")
+            state = (
+                f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "active"
+            )
+            click.echo(
+                f"{info.id}  {info.created_at:%Y-%m-%d %H:%M}  {state:<18}  {info.site}"
+            )
     if not found and not as_json:
-        click.echo("no keys yet; create one with 'moderation keys create --site URL'", err=True)
+        click.echo(
+            "no keys yet; create one with 'moderation keys create --site URL'", err=True
+        )
 
 
 @keys.command("revoke")
@@ -349,8 +445,11 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> Any
 
 
 @feedback.command("export")
-@click.option("--since", callback=_since,
-              help="Only feedback recorded at or after this ISO 8601 time (UTC if no zone).")
+@click.option(
+    "--since",
+    callback=_since,
+    help="Only feedback recorded at or after this ISO 8601 time (UTC if no zone).",
+)
 @pass_context
 def feedback_export(ctx: _Context, since: Any) -> None:
     """Print stored feedback as JSON lines: check_id, label, created_at, content if kept."""
@@ -362,3 +461,228 @@ def feedback_export(ctx: _Context, since: Any) -> None:
             click.echo(json.dumps(row, ensure_ascii=False))
     except ModerationError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+# --- the learning loop (issue 5) ------------------------------------------------------
+
+
+@cli.command()
+@click.argument("extra", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--since",
+    callback=_since,
+    help="Only feedback recorded at or after this ISO 8601 time (default: all).",
+)
+@click.option(
+    "--min-new",
+    default=20,
+    show_default=True,
+    help="Fewest new labelled comments (feedback plus EXTRA) worth a new model.",
+)
+@click.option(
+    "--max-share",
+    default=0.2,
+    show_default=True,
+    help="Most of the new labels one API key or IP may contribute.",
+)
+@pass_context
+def retrain(
+    ctx: _Context, extra: tuple[Path, ...], since: Any, min_new: int, max_share: float
+) -> None:
+    """Build a candidate from the base corpus, stored feedback and EXTRA files, and
+    compare it with the current model on the same held-out comments.
+
+    The candidate is not made current: promote it with 'moderation models promote'.
+    Exits 1 when there is too little new data.
+    """
+    from moderation.retraining import feedback_data
+    from moderation.retraining import retrain as run_retrain
+    from moderation.store import export_feedback
+
+    settings = ctx.settings
+    rows = _run(
+        lambda: list(export_feedback(_store(settings), since, with_origin=True))
+    )
+    labelled, report = feedback_data(rows, max_share=max_share)
+    options = TrainingOptions(target_fpr=settings.target_fpr, seed=settings.seed)
+    with tqdm(
+        total=_TRAIN_STEPS,
+        desc="retraining",
+        unit="step",
+        file=sys.stderr,
+        disable=None,
+    ) as bar:
+        result = _run(
+            run_retrain,
+            settings.models_path,
+            [settings.training_data],
+            labelled,
+            extra=list(extra),
+            report=report,
+            options=options,
+            min_new=min_new,
+            progress=lambda _step: bar.update(1),
+        )
+    click.echo(
+        f"feedback: {report.rows} rows, {report.used} used, {report.superseded} "
+        f"superseded by a later label, {report.without_content} without text, "
+        f"{len(report.conflicting_texts)} texts labelled both ways (left out), "
+        f"{sum(report.capped_sources.values())} over the per-source share",
+        err=True,
+    )
+    for text in report.conflicting_texts[:10]:
+        click.echo(f"  conflicting labels: {text[:100]!r}", err=True)
+    click.echo(
+        f"candidate {result.candidate.name} ({result.new_comments} new comments; "
+        f"compared on {result.holdout} held-out comments)"
+    )
+    _print_comparison(result.candidate_metrics, result.current_metrics)
+    click.echo(f"promote with: moderation models promote {result.candidate.name}")
+
+
+def _print_comparison(candidate: Any, current: Any) -> None:
+    rows = [("candidate", candidate)] + ([("current", current)] if current else [])
+    click.echo(
+        f"{'':<10} {'version':<28} {'precision':>9} {'recall':>7} {'MCC':>6} "
+        f"{'ROC AUC':>7} {'FPR':>6} {'recall@target':>13}"
+    )
+    for name, c in rows:
+        m = c.metrics
+        click.echo(
+            f"{name:<10} {c.version:<28} {_fmt(m.get('precision')):>9} "
+            f"{_fmt(m.get('recall')):>7} {_fmt(m.get('mcc')):>6} "
+            f"{_fmt(m.get('roc_auc')):>7} {_fmt(m.get('fpr')):>6} "
+            f"{_fmt(m.get('recall_at_target_fpr')):>13}"
+        )
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--model", "model_version", help="Version to replay (default: current).")
+@click.option("--against", help="Version to compare verdicts with (default: current).")
+@click.option("--text-col", default="content", show_default=True)
+@click.option("--label-col", default="label", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_context
+def replay(
+    ctx: _Context,
+    paths: tuple[Path, ...],
+    model_version: str | None,
+    against: str | None,
+    text_col: str,
+    label_col: str,
+    as_json: bool,
+) -> None:
+    """Score past labelled comments with a model version; print its confusion and the
+    comments whose verdict would change against another version."""
+    from moderation.operations import replay_files
+
+    settings = ctx.settings
+    moderator = _moderator(settings, model_version)
+    baseline = _moderator(settings, against) if (against or model_version) else None
+    if baseline is not None and baseline.version == moderator.version:
+        baseline = None
+    result = _run(
+        replay_files, moderator, baseline, paths, text_col=text_col, label_col=label_col
+    )
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, sort_keys=True))
+        return
+    c = result.spam["confusion"]
+    click.echo(
+        f"model {result.model}: tp {c['tp']}  fp {c['fp']}  tn {c['tn']}  "
+        f"fn {c['fn']}  (precision {_fmt(result.spam['precision'])}, recall "
+        f"{_fmt(result.spam['recall'])}, FPR {_fmt(result.spam['fpr'])})"
+    )
+    click.echo(
+        "verdicts: " + "  ".join(f"{k} {v}" for k, v in sorted(result.verdicts.items()))
+    )
+    if result.baseline:
+        click.echo(f"{len(result.changed)} verdicts differ from {result.baseline}:")
+        for change in result.changed:
+            click.echo(
+                f"  {change['before']} -> {change['after']}  [{change['label']}]  "
+                f"{change['content'][:90]!r}"
+            )
+
+
+@cli.group()
+def models() -> None:
+    """List, inspect, promote and roll back model versions."""
+
+
+@models.command("list")
+@pass_context
+def models_list(ctx: _Context) -> None:
+    """Every model version, oldest first; * marks the current one."""
+    from moderation.artifact import current_version, list_versions, read_manifest
+
+    models_dir = ctx.settings.models_path
+    current = current_version(models_dir)
+    versions = list_versions(models_dir)
+    for version in versions:
+        manifest = _run(read_manifest, models_dir, version)
+        spam = manifest.get("metrics", {}).get("cross_validated", {}).get("spam", {})
+        data = manifest.get("training_data", {})
+        click.echo(
+            f"{'*' if version == current else ' '} {version}  "
+            f"{manifest.get('created_at', '?')}  n={data.get('n', '?')}  "
+            f"cv recall@1%FPR {_fmt(spam.get('recall_at_1pct_fpr'))}  "
+            f"spam threshold {_fmt(manifest.get('thresholds', {}).get('spam'))}"
+        )
+    if not versions:
+        click.echo(f"no models in {models_dir}; run 'moderation train'", err=True)
+
+
+@models.command("show")
+@click.argument("version", required=False)
+@pass_context
+def models_show(ctx: _Context, version: str | None) -> None:
+    """Print a version's manifest (default: the current one)."""
+    from moderation.artifact import current_version, read_manifest
+
+    models_dir = ctx.settings.models_path
+    version = version or current_version(models_dir)
+    if version is None:
+        raise click.ClickException(f"no trained model in {models_dir}")
+    click.echo(json.dumps(_run(read_manifest, models_dir, version), indent=2))
+
+
+@models.command("promote")
+@click.argument("version")
+@click.option("--force", is_flag=True, help="Promote even if the guard refuses.")
+@click.option(
+    "--tolerance",
+    default=0.01,
+    show_default=True,
+    help="How much worse (FPR, recall at the target FPR) is still accepted.",
+)
+@pass_context
+def models_promote(ctx: _Context, version: str, force: bool, tolerance: float) -> None:
+    """Make VERSION current if it is no worse than the current model on its held-out
+    comments; running services pick it up within seconds."""
+    from moderation.retraining import promote
+
+    check = _run(
+        promote,
+        ctx.settings.models_path,
+        version,
+        force=force,
+        tolerance=tolerance,
+        target_fpr=ctx.settings.target_fpr,
+    )
+    if check.current is not None:
+        _print_comparison(check.candidate, check.current)
+    for problem in check.problems:
+        click.echo(f"forced despite: {problem}", err=True)
+    click.echo(f"{version} is now current", err=True)
+
+
+@models.command("rollback")
+@pass_context
+def models_rollback(ctx: _Context) -> None:
+    """Make the previously current version current again."""
+    from moderation.retraining import rollback
+
+    version = _run(rollback, ctx.settings.models_path)
+    click.echo(f"{version} is now current", err=True)
