@@ -85,8 +85,16 @@ class Settings:
     rate_limit: int = _opt(
         0, "Requests per minute per API key in each worker process (0: no limit; 429)."
     )
+    reload_seconds: float = _opt(
+        2.0, "How often each worker looks for a newly promoted model (0: never)."
+    )
     check_flush_ms: int = _opt(
-        50, "Milliseconds scored checks wait to be stored in batches (0: before answering)."
+        50,
+        "Milliseconds scored checks wait to be stored in batches (0: before answering).",
+    )
+    history_window_seconds: int = _opt(
+        3600,
+        "Seconds of recent comments kept to spot copy campaigns and bursts (0: off).",
     )
     forwarded_hops: int = _opt(
         0,
@@ -271,7 +279,15 @@ def _validate(s: Settings) -> None:
             raise bad(name, getattr(s, name), "use a whole number of 1 or more")
     if s.rate_limit < 0:
         raise bad("rate_limit", s.rate_limit, "use 0 (no limit) or more")
+    if s.reload_seconds < 0:
+        raise bad("reload_seconds", s.reload_seconds, "use 0 (never) or more seconds")
     if s.check_flush_ms < 0:
         raise bad("check_flush_ms", s.check_flush_ms, "use 0 (no batching) or more")
+    if s.history_window_seconds < 0:
+        raise bad(
+            "history_window_seconds",
+            s.history_window_seconds,
+            "use 0 (no history) or more seconds, e.g. 3600",
+        )
     if s.forwarded_hops < 0:
         raise bad("forwarded_hops", s.forwarded_hops, "use 0 (no proxy) or more")

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from moderation.comment import Comment, Label
 from moderation.errors import InvalidComment
+from moderation.history import comment_domains
 from moderation.moderator import Decision
 from moderation.store import CheckRecord, KeyInfo, record_feedback
 from service import schemas
@@ -24,7 +25,7 @@ from service.errors import ApiError
 from service.runtime import runtime
 from service.telemetry import metrics_response, note_verdicts
 
-__all__ = ["ops", "read_json", "record", "v1"]
+__all__ = ["decide", "ops", "read_json", "record", "v1"]
 
 log = logging.getLogger("moderation.service")
 
@@ -118,15 +119,30 @@ def _comment(data: Any, where: str = "") -> Comment:
 # --- recording checks -----------------------------------------------------------------
 
 
+def decide(comment: Comment, key: KeyInfo | None) -> tuple[Decision, Any]:
+    """Score a comment for a key's site, with its recent history and site policy.
+
+    Returns:
+        The decision, and the comment's history fingerprint for ``record``.
+    """
+    rt = runtime()
+    moderator = rt.require_moderator()
+    history, recent = rt.history(comment, key)
+    decision = moderator.score(comment, history=history, policy=rt.policy_for(key))
+    return decision, recent
+
+
 def record(
     decisions: list[Decision],
     comments: list[Comment],
     key: KeyInfo | None,
     surface: str,
+    recent: list[Any] | None = None,
 ) -> None:
-    """Count the verdicts and store the checks (the comment only if retention is on).
+    """Count the verdicts; store the checks (the comment only if retention is on) and
+    the comments' history fingerprints.
 
-    Checks are written in batches off the request path (see ``CheckWriter``); a store
+    Both are written in batches off the request path (see ``CheckWriter``); a store
     failure is logged, not raised: the engine still gets its verdict.
     """
     rt = runtime()
@@ -151,7 +167,7 @@ def record(
         )
         for d, c in zip(decisions, comments, strict=True)
     ]
-    rt.checks.submit(records)
+    rt.checks.submit(records, [r for r in recent or [] if r is not None])
 
 
 # --- /v1 ------------------------------------------------------------------------------
@@ -162,8 +178,8 @@ def score() -> Response:
     """Score one comment."""
     key = require_key()
     comment = _comment(read_json(schemas.SCORE_REQUEST))
-    decision = runtime().require_moderator().score(comment)
-    record([decision], [comment], key, "v1")
+    decision, recent = decide(comment, key)
+    record([decision], [comment], key, "v1", [recent])
     return jsonify(decision.to_dict())
 
 
@@ -175,8 +191,15 @@ def score_batch() -> Response:
     comments = [
         _comment(item, f"comments[{i}]") for i, item in enumerate(body["comments"])
     ]
-    decisions = runtime().require_moderator().score_many(comments)
-    record(decisions, comments, key, "v1")
+    runtime().require_moderator()
+    # Each comment reads the history as stored before the batch: copies within one
+    # batch are not counted against each other.
+    decisions, recent = [], []
+    for comment in comments:
+        decision, fingerprint = decide(comment, key)
+        decisions.append(decision)
+        recent.append(fingerprint)
+    record(decisions, comments, key, "v1", recent)
     return jsonify({"results": [d.to_dict() for d in decisions]})
 
 
@@ -207,9 +230,22 @@ def feedback() -> tuple[Response, int]:
         key_id=key.id,
         ip=request.remote_addr,
         source="api",
+        domains=_domains(comment, check_id),
     )
     g.check_id = check_id
     return jsonify({"stored": True, "id": feedback_id, "check_id": check_id}), 202
+
+
+def _domains(comment: Comment | None, check_id: str | None) -> tuple[str, ...]:
+    # The domains a spam label reports: the comment's, else the retained check's.
+    if comment is None and check_id is not None:
+        check = runtime().find_check(check_id)
+        if check is not None and check.content is not None:
+            try:
+                comment = Comment.from_dict(check.content)
+            except InvalidComment:
+                comment = None
+    return comment_domains(comment) if comment is not None else ()
 
 
 @v1.get("/model")
@@ -249,8 +285,13 @@ def readyz() -> Response:
             message += " Also: " + " ".join(m for _, m in problems[1:])
         raise ApiError(503, code, message)
     rt = runtime()
+    rt.maybe_reload()
     assert rt.moderator is not None
-    return jsonify({"status": "ready", "model": rt.moderator.version})
+    body = {"status": "ready", "model": rt.moderator.version}
+    if rt.reload_error:
+        # Still ready on the old model; say why the promoted one is not serving.
+        body["reload_error"] = rt.reload_error
+    return jsonify(body)
 
 
 @ops.get("/metrics")

@@ -19,19 +19,28 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import Engine
 
+from moderation.comment import Comment
 from moderation.config import Settings
-from moderation.errors import ModerationError, StoreError
+from moderation.errors import ConfigError, ModerationError, StoreError
+from moderation.history import BURST_SECONDS, fingerprint
+from moderation.artifact import current_version
 from moderation.moderator import Moderator
+from moderation.policy import Policy, SitePolicy
 from moderation.store import (
     CheckRecord,
     KeyInfo,
+    RecentComment,
     connect,
     find_check,
+    history_counts,
     ping,
+    prune_recent,
     purge_expired,
     record_checks,
+    record_recent,
     verify_key,
 )
+from service import telemetry
 from service.errors import ApiError
 
 __all__ = ["EXTENSION", "CheckWriter", "Runtime", "runtime"]
@@ -45,6 +54,8 @@ _KEY_CACHE_SECONDS = 5.0
 _KEY_CACHE_SIZE = 1024
 _STORE_RETRY_SECONDS = 2.0
 _PURGE_EVERY_SECONDS = 3600.0
+# Fingerprints past the history window are deleted at most this often per worker.
+_PRUNE_EVERY_SECONDS = 60.0
 
 
 class CheckWriter:
@@ -63,18 +74,24 @@ class CheckWriter:
         self._runtime = runtime
         self._interval = interval
         self._pending: list[CheckRecord] = []
+        self._recent: list[RecentComment] = []
+        self._next_prune = 0.0
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
 
-    def submit(self, records: list[CheckRecord]) -> None:
-        """Queue checks for writing (or write them now if batching is off)."""
+    def submit(
+        self, records: list[CheckRecord], recent: list[RecentComment] | None = None
+    ) -> None:
+        """Queue checks and their history fingerprints for writing (or write them
+        now if batching is off)."""
         if self._interval <= 0:
-            self._write(records)
+            self._write(records, recent or [])
             return
         with self._lock:
             self._pending.extend(records)
+            self._recent.extend(recent or [])
             if self._thread is None or self._pid != os.getpid():
                 self._pid = os.getpid()
                 self._thread = threading.Thread(
@@ -87,27 +104,40 @@ class CheckWriter:
         with self._flushing:
             with self._lock:
                 batch, self._pending = self._pending, []
-            if batch:
-                self._write(batch)
+                recent, self._recent = self._recent, []
+            if batch or recent:
+                self._write(batch, recent)
 
     def _run(self) -> None:
         while True:
             time.sleep(self._interval)
             self.flush()
             with self._lock:
-                if not self._pending:
+                if not self._pending and not self._recent:
                     self._thread = None
                     return
 
-    def _write(self, batch: list[CheckRecord]) -> None:
+    def _write(self, batch: list[CheckRecord], recent: list[RecentComment]) -> None:
         try:
-            record_checks(self._runtime.engine, batch)
+            engine = self._runtime.engine
+            record_checks(engine, batch)
+            if recent:
+                record_recent(engine, recent)
+                self._prune(engine)
         except (StoreError, ApiError) as exc:
             log.warning(
                 "checks not recorded: %s",
                 exc,
                 extra={"event": "check_not_recorded", "checks": len(batch)},
             )
+
+    def _prune(self, engine: Engine) -> None:
+        now = time.monotonic()
+        if now < self._next_prune:
+            return
+        window = self._runtime.settings.history_window_seconds
+        self._next_prune = now + min(_PRUNE_EVERY_SECONDS, window / 2)
+        prune_recent(engine, window)
 
 
 @dataclass
@@ -122,10 +152,19 @@ class Runtime:
     _next_store_attempt: float = 0.0
     _next_purge: float = 0.0
     _keys: dict[str, tuple[float, KeyInfo]] = field(default_factory=dict)
+    # Site policies built per (model version, key id, settings); a key's settings are
+    # re-read from the store with the key cache, so a change applies within seconds.
+    _policies: dict[tuple[str, str, str], Policy] = field(default_factory=dict)
     # Token buckets of the rate limit: key id -> (tokens left, when counted).
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     checks: CheckWriter = field(init=False)
+    # Hot reload: the version CURRENT named at the last look, when to look next, and
+    # why the last reload failed (the old model keeps serving meanwhile).
+    reload_error: str | None = None
+    _next_reload_check: float = 0.0
+    _reloading: bool = False
+    _failed_version: str | None = None
 
     def __post_init__(self) -> None:
         self.checks = CheckWriter(self, self.settings.check_flush_ms / 1000)
@@ -212,12 +251,66 @@ class Runtime:
             found = find_check(self.engine, check_id)
         return found
 
+    def maybe_reload(self) -> None:
+        """Pick up a newly promoted model, without blocking or failing a request.
+
+        Every ``reload_seconds`` the worker reads ``CURRENT``; when it names another
+        version, a background thread loads and verifies it (checksum, scikit-learn
+        version) and then swaps it in with one assignment, so requests in flight
+        finish on the model they started with. A version that fails to load is
+        refused, logged and reported by ``/readyz``; the old model keeps serving.
+        """
+        interval = self.settings.reload_seconds
+        now = time.monotonic()
+        if interval <= 0 or now < self._next_reload_check or self._reloading:
+            return
+        self._next_reload_check = now + interval
+        version = current_version(self.settings.models_path)
+        loaded = self.moderator.version if self.moderator is not None else None
+        if version is None or version == loaded or version == self._failed_version:
+            return
+        with self._lock:
+            if self._reloading:
+                return
+            self._reloading = True
+        threading.Thread(
+            target=self._reload, args=(version,), name="model-reload", daemon=True
+        ).start()
+
+    def _reload(self, version: str) -> None:
+        s = self.settings
+        try:
+            fresh = Moderator.load(
+                s.models_path,
+                version,
+                thresholds=s.threshold_overrides(),
+                allow_discard=s.allow_discard,
+            )
+        except ModerationError as exc:
+            self._failed_version = version
+            self.reload_error = f"model {version} refused: {exc}"
+            log.error(self.reload_error, extra={"event": "model_reload_error"})
+        else:
+            previous = self.moderator.version if self.moderator else None
+            self.moderator = fresh
+            self.model_error = self.reload_error = self._failed_version = None
+            telemetry.set_model(fresh.version, previous)
+            log.info(
+                "model %s now serving (was %s)",
+                fresh.version,
+                previous,
+                extra={"event": "model_reloaded"},
+            )
+        finally:
+            self._reloading = False
+
     def require_moderator(self) -> Moderator:
-        """The loaded Moderator.
+        """The loaded Moderator (after a cheap look for a newly promoted one).
 
         Raises:
             ApiError: 503 when no model is loaded.
         """
+        self.maybe_reload()
         if self.moderator is None:
             raise ApiError(503, "model_not_loaded", _NO_MODEL)
         return self.moderator
@@ -234,6 +327,53 @@ class Runtime:
                 self._keys.clear()
             self._keys[key] = (now + _KEY_CACHE_SECONDS, info)
         return info
+
+    def policy_for(self, key: KeyInfo | None) -> Policy | None:
+        """The policy for a key's site (``None``: the service's own).
+
+        A policy the model cannot serve (``moderation keys policy`` checks, but the
+        model may change) is logged and replaced by the service's policy.
+        """
+        moderator = self.moderator
+        if key is None or not key.policy or moderator is None:
+            return None
+        cache_key = (moderator.version, key.id, repr(sorted(key.policy.items())))
+        found = self._policies.get(cache_key)
+        if found is not None:
+            return found
+        try:
+            policy = moderator.policy_for(SitePolicy.from_dict(key.policy))
+        except (ConfigError, TypeError, ValueError) as exc:
+            log.warning(
+                "site policy not used: %s",
+                exc,
+                extra={"event": "site_policy_error", "key_id": key.id},
+            )
+            policy = moderator.policy
+        if len(self._policies) >= _KEY_CACHE_SIZE:
+            self._policies.clear()
+        self._policies[cache_key] = policy
+        return policy
+
+    def history(
+        self, comment: Comment, key: KeyInfo | None
+    ) -> tuple[dict[str, int] | None, RecentComment | None]:
+        """The comment's recent-history counts, and its fingerprint to record.
+
+        Returns ``(None, None)`` when history is off or there is no key, and
+        ``(None, fingerprint)`` when the store cannot answer: the comment is then
+        scored without history rather than refused.
+        """
+        window = self.settings.history_window_seconds
+        if window <= 0 or key is None:
+            return None, None
+        recent = fingerprint(comment, key.id)
+        try:
+            counts = history_counts(self.engine, recent, window, BURST_SECONDS)
+        except (StoreError, ApiError) as exc:
+            log.warning("history not read: %s", exc, extra={"event": "history_error"})
+            return None, recent
+        return counts, recent
 
     def problems(self) -> list[tuple[str, str]]:
         """Why the worker is not ready, as (code, message); empty when ready."""

@@ -105,8 +105,10 @@ def configure_logging(level: int = logging.INFO) -> None:
     log.propagate = False
 
 
-def set_model(version: str | None) -> None:
-    """Publish the loaded model's version."""
+def set_model(version: str | None, previous: str | None = None) -> None:
+    """Publish the loaded model's version (and retire the one it replaced)."""
+    if previous is not None and previous != version:
+        MODEL.labels(version=previous).set(0)
     if version is not None:
         MODEL.labels(version=version).set(1)
 
