@@ -90,6 +90,19 @@ def _labelled() -> tuple[list[Comment], list[Label]]:
     return comments, labels
 
 
+def write_mini_corpus(path: Path) -> Path:
+    """Write the three mini-corpora as a labelled CSV (a base corpus for retraining)."""
+    rows = ["content,label"]
+    for texts, label in (
+        (LINK_SPAM, "spam"),
+        (GENERIC_PRAISE, "low_value"),
+        (REAL_READERS, "ham"),
+    ):
+        rows += [f'"{t}",{label}' for t in texts]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
 MINI_OPTIONS = TrainingOptions(folds=3, C_grid=(10.0,), n_jobs=1)
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from moderation.artifact import current_version, list_versions
 from moderation.cli import cli
-from tests.conftest import GENERIC_PRAISE, LINK_SPAM, REAL_READERS
+from tests.conftest import write_mini_corpus
 
 WXR = Path(__file__).parent / "data" / "wordpress-export.xml"
 
@@ -27,14 +27,7 @@ def home(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MODERATION_HOME", str(tmp_path))
     base = tmp_path / "base.csv"
-    rows = ["content,label"]
-    for texts, label in (
-        (LINK_SPAM, "spam"),
-        (GENERIC_PRAISE, "low_value"),
-        (REAL_READERS, "ham"),
-    ):
-        rows += [f'"{t}",{label}' for t in texts]
-    base.write_text("\n".join(rows) + "\n")
+    write_mini_corpus(base)
     monkeypatch.setenv("MODERATION_TRAINING_DATA", str(base))
     extra = tmp_path / "extra.csv"
     extra.write_text(

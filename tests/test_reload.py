@@ -16,7 +16,12 @@ import pytest
 from moderation.artifact import save_model, set_current
 from moderation.config import load_settings
 from moderation.training import train
-from tests.conftest import GENERIC_PRAISE, LINK_SPAM, MINI_OPTIONS, REAL_READERS
+from tests.conftest import (
+    LINK_SPAM,
+    MINI_OPTIONS,
+    REAL_READERS,
+    write_mini_corpus,
+)
 from tests.test_serve import Server, _cli, _request
 
 
@@ -121,14 +126,7 @@ def test_feedback_retrain_promote_and_the_service_calls_it_spam(tmp_path, models
     home.mkdir()
     shutil.copytree(models_dir, home / "models")
     base = tmp_path / "base.csv"
-    rows = ["content,label"]
-    for texts, label in (
-        (LINK_SPAM, "spam"),
-        (GENERIC_PRAISE, "low_value"),
-        (REAL_READERS, "ham"),
-    ):
-        rows += [f'"{t}",{label}' for t in texts]
-    base.write_text("\n".join(rows) + "\n")
+    write_mini_corpus(base)
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}

@@ -12,7 +12,10 @@ from moderation.comment import Label
 from moderation.errors import ArtifactError, DataError
 from moderation.retraining import feedback_data, promote, retrain, rollback
 from moderation.training import train
-from tests.conftest import GENERIC_PRAISE, LINK_SPAM, MINI_OPTIONS, REAL_READERS
+from tests.conftest import (
+    MINI_OPTIONS,
+    write_mini_corpus,
+)
 
 
 def row(text, label, check=None, key="k1", ip=None):
@@ -68,14 +71,7 @@ def test_rows_without_content_are_counted_not_used():
 def base(tmp_path):
     """A base corpus file from the mini-corpora."""
     path = tmp_path / "base.csv"
-    lines = ["content,label"]
-    for texts, label in (
-        (LINK_SPAM, "spam"),
-        (GENERIC_PRAISE, "low_value"),
-        (REAL_READERS, "ham"),
-    ):
-        lines += [f'"{t}",{label}' for t in texts]
-    path.write_text("\n".join(lines) + "\n")
+    write_mini_corpus(path)
     return path
 
 
