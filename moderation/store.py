@@ -5,6 +5,11 @@ rows. ``connect`` opens the configured database and creates or upgrades the sche
 (idempotent, safe when several server processes start at once); the schema version and
 the migrations live here and nowhere else.
 
+Recent history (``recent_comments``) keeps one hashed fingerprint per scored comment for
+a bounded window (``prune_recent``), so copy campaigns and bursts are seen across
+workers and instances; ``history_counts`` reads all four counts in one statement.
+``reported_domains`` counts, per key, the domains of comments labelled spam.
+
 SQLite (the default, a file under ``MODERATION_HOME``) runs in WAL mode with a busy
 timeout, so several gunicorn workers can write to it. Checks are committed with
 ``synchronous=NORMAL`` (they survive a crash of the server process, not of the
@@ -25,9 +30,9 @@ import secrets
 import string
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -43,13 +48,17 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     create_engine,
     event,
     func,
+    inspect,
+    literal,
     select,
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
@@ -62,25 +71,33 @@ __all__ = [
     "SCHEMA_VERSION",
     "CheckRecord",
     "KeyInfo",
+    "RecentComment",
     "connect",
     "count_checks",
     "create_key",
     "create_schema",
     "export_feedback",
+    "count_recent",
     "find_check",
+    "history_counts",
+    "list_reported_domains",
     "list_keys",
     "ping",
+    "prune_recent",
     "purge_expired",
     "record_check",
     "record_checks",
     "record_feedback",
+    "record_recent",
+    "report_domains",
     "revoke_key",
+    "set_key_policy",
     "verify_key",
 ]
 
 KEY_LENGTH = 12
 _KEY_ALPHABET = string.ascii_lowercase + string.digits
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class _UTCDateTime(TypeDecorator[datetime]):
@@ -123,6 +140,7 @@ api_keys = Table(
     Column("site", Text, nullable=False),
     Column("created_at", _UTCDateTime, nullable=False),
     Column("revoked_at", _UTCDateTime, nullable=True),
+    Column("policy", Text, nullable=True),  # the site's policy as JSON (schema 2)
 )
 
 checks = Table(
@@ -155,8 +173,49 @@ feedback = Table(
     Index("ix_feedback_check_id", "check_id"),
 )
 
-# Upgrades from version N to N + 1, as SQL run in one transaction; none yet.
-_MIGRATIONS: dict[int, list[str]] = {}
+# One row per scored comment, kept for MODERATION_HISTORY_WINDOW_SECONDS. Values are
+# truncated sha256 digests ('' when not sent), never the text, address or e-mail.
+# Each look-up is an equality on key, digest and a time range: one index apiece.
+recent_comments = Table(
+    "recent_comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", _UTCDateTime, nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("text_hash", String(32), nullable=False),
+    Column("author_hash", String(32), nullable=False),
+    Column("ip_hash", String(32), nullable=False),
+    Column("post_hash", String(32), nullable=False),
+    Index("ix_recent_text", "key_id", "text_hash", "created_at"),
+    Index("ix_recent_author", "key_id", "author_hash", "created_at"),
+    Index("ix_recent_ip", "key_id", "ip_hash", "created_at"),
+    Index("ix_recent_created_at", "created_at"),
+)
+
+# Domains this site's moderators labelled spam (one row per key and domain).
+reported_domains = Table(
+    "reported_domains",
+    metadata,
+    Column("key_id", String(16), primary_key=True),
+    Column("domain", String(255), primary_key=True),
+    Column("reports", Integer, nullable=False),
+    Column("updated_at", _UTCDateTime, nullable=False),
+)
+
+
+def _add_column(conn: Connection, table: str, column: str, kind: str) -> None:
+    # Idempotent: a column another process (or an earlier attempt) added is kept.
+    if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+
+
+# Upgrades from version N to N + 1, run in one transaction after ``create_all`` has
+# made any new tables; each step is idempotent.
+_MIGRATIONS: dict[int, list[Callable[[Connection], None]]] = {
+    # 1 -> 2: per-site policy on keys; recent_comments and reported_domains are new
+    # tables, created by create_all.
+    1: [lambda conn: _add_column(conn, "api_keys", "policy", "TEXT")],
+}
 
 
 @dataclass(frozen=True)
@@ -167,6 +226,7 @@ class KeyInfo:
     site: str
     created_at: datetime
     revoked_at: datetime | None = None
+    policy: dict[str, Any] = field(default_factory=dict)  # the site's policy settings
 
     @property
     def revoked(self) -> bool:
@@ -178,6 +238,7 @@ class KeyInfo:
             "site": self.site,
             "created_at": _iso(self.created_at),
             "revoked_at": _iso(self.revoked_at) if self.revoked_at else None,
+            "policy": dict(self.policy),
         }
 
 
@@ -287,8 +348,8 @@ def _create_schema_once(engine: Engine) -> None:
                 "this version of moderation understands; upgrade moderation"
             )
         for version in range(found, SCHEMA_VERSION):
-            for statement in _MIGRATIONS.get(version, []):
-                conn.execute(text(statement))
+            for step in _MIGRATIONS.get(version, []):
+                step(conn)
         if found != SCHEMA_VERSION:
             conn.execute(update(schema_version).values(version=SCHEMA_VERSION))
 
@@ -354,9 +415,13 @@ def list_keys(engine: Engine) -> list[KeyInfo]:
                 api_keys.c.site,
                 api_keys.c.created_at,
                 api_keys.c.revoked_at,
+                api_keys.c.policy,
             ).order_by(api_keys.c.created_at, api_keys.c.id)
         ).all()
-    return [KeyInfo(r.id, r.site, r.created_at, r.revoked_at) for r in rows]
+    return [
+        KeyInfo(r.id, r.site, r.created_at, r.revoked_at, _load(r.policy) or {})
+        for r in rows
+    ]
 
 
 def revoke_key(engine: Engine, key_or_id: str) -> KeyInfo:
@@ -381,6 +446,7 @@ def revoke_key(engine: Engine, key_or_id: str) -> KeyInfo:
                 api_keys.c.site,
                 api_keys.c.created_at,
                 api_keys.c.revoked_at,
+                api_keys.c.policy,
             ).where(condition)
         ).first()
         if row is None:
@@ -396,7 +462,56 @@ def revoke_key(engine: Engine, key_or_id: str) -> KeyInfo:
                 .where(api_keys.c.id == row.id)
                 .values(revoked_at=revoked_at)
             )
-    return KeyInfo(row.id, row.site, row.created_at, revoked_at)
+    return KeyInfo(
+        row.id, row.site, row.created_at, revoked_at, _load(row.policy) or {}
+    )
+
+
+def set_key_policy(
+    engine: Engine, key_or_id: str, policy: dict[str, Any] | None
+) -> KeyInfo:
+    """Store a site's policy settings on its key (``None`` or ``{}`` resets them).
+
+    The settings are stored as given; validate them first (``SitePolicy.from_dict``).
+
+    Returns:
+        The key's ``KeyInfo`` with its new policy.
+
+    Raises:
+        StoreError: no such key, or the store cannot be written.
+    """
+    condition = _key_condition(key_or_id)
+    with _writing(engine, "set the key's policy") as conn:
+        row = conn.execute(
+            select(
+                api_keys.c.id,
+                api_keys.c.site,
+                api_keys.c.created_at,
+                api_keys.c.revoked_at,
+            ).where(condition)
+        ).first()
+        if row is None:
+            raise StoreError(_NO_SUCH_KEY)
+        conn.execute(
+            update(api_keys)
+            .where(api_keys.c.id == row.id)
+            .values(policy=_dump(policy) if policy else None)
+        )
+    return KeyInfo(row.id, row.site, row.created_at, row.revoked_at, dict(policy or {}))
+
+
+def _key_condition(key_or_id: str) -> Any:
+    value = key_or_id.strip()
+    return (
+        api_keys.c.id == value
+        if value.startswith("k_")
+        else api_keys.c.key_hash == _hash_key(value.lower())
+    )
+
+
+_NO_SUCH_KEY = (
+    "no such API key; give a key, or a key id as 'moderation keys list' shows it"
+)
 
 
 def verify_key(engine: Engine, key: str) -> KeyInfo | None:
@@ -419,13 +534,14 @@ def verify_key(engine: Engine, key: str) -> KeyInfo | None:
                 api_keys.c.site,
                 api_keys.c.created_at,
                 api_keys.c.revoked_at,
+                api_keys.c.policy,
             ).where(api_keys.c.key_hash == digest)
         ).first()
     if row is None or not hmac.compare_digest(row.key_hash, digest):
         return None
     if row.revoked_at is not None:
         return None
-    return KeyInfo(row.id, row.site, row.created_at, None)
+    return KeyInfo(row.id, row.site, row.created_at, None, _load(row.policy) or {})
 
 
 # --- checks ---------------------------------------------------------------------------
@@ -516,6 +632,211 @@ def purge_expired(
     return int(result.rowcount or 0)
 
 
+# --- recent history -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecentComment:
+    """A scored comment's fingerprint: digests only ('' for what was not sent).
+
+    Attributes:
+        key_id: the key (site) it was scored for.
+        text_hash: digest of the normalised text (near-same texts share it).
+        author_hash: digest of the author's e-mail, else name.
+        ip_hash: digest of the author's IP address.
+        post_hash: digest of the post's permalink.
+        domains: the domains the comment links to (for reported-domain counts; not
+            stored with the fingerprint).
+        created_at: when it was scored (default: now).
+    """
+
+    key_id: str
+    text_hash: str
+    author_hash: str = ""
+    ip_hash: str = ""
+    post_hash: str = ""
+    domains: tuple[str, ...] = ()
+    created_at: datetime | None = None
+
+
+def record_recent(engine: Engine, recent: Sequence[RecentComment]) -> None:
+    """Add fingerprints to the recent history, in one transaction.
+
+    Raises:
+        StoreError: the store cannot be written.
+    """
+    if not recent:
+        return
+    now = _now()
+    rows = [
+        {
+            "created_at": r.created_at or now,
+            "key_id": r.key_id,
+            "text_hash": r.text_hash,
+            "author_hash": r.author_hash,
+            "ip_hash": r.ip_hash,
+            "post_hash": r.post_hash,
+        }
+        for r in recent
+    ]
+    with _writing(engine, "record recent comments") as conn:
+        conn.execute(recent_comments.insert(), rows)
+
+
+def history_counts(
+    engine: Engine,
+    recent: RecentComment,
+    window_seconds: float,
+    burst_seconds: float,
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """What the recent history says about a comment, in one statement.
+
+    Args:
+        engine: the store.
+        recent: the comment's fingerprint (not yet recorded).
+        window_seconds: how far back copies are counted.
+        burst_seconds: how far back an author's or IP's comments count as a burst.
+        now: the time of the comment (default: now).
+
+    Returns:
+        ``history_copies``: earlier comments with the same text from other authors or
+        under other posts (an author re-sending to the same post is not a campaign;
+        without an author the IP stands in, and with neither only other posts count);
+        ``history_author_burst`` and ``history_ip_burst``: earlier comments from the
+        same author or IP within the burst window; ``history_spam_domains``: how many
+        of the comment's domains this site's moderators labelled spam.
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    now = now or _now()
+    since = now - timedelta(seconds=window_seconds)
+    burst = now - timedelta(seconds=min(burst_seconds, window_seconds))
+    rc = recent_comments.c
+    same_post = rc.post_hash == recent.post_hash
+    if recent.author_hash:
+        same_origin = and_(rc.author_hash == recent.author_hash, same_post)
+    elif recent.ip_hash:
+        same_origin = and_(rc.ip_hash == recent.ip_hash, same_post)
+    else:
+        same_origin = same_post
+    zero = literal(0)
+
+    def count(*where: Any) -> Any:
+        return (
+            select(func.count())
+            .select_from(recent_comments)
+            .where(rc.key_id == recent.key_id, *where)
+            .scalar_subquery()
+        )
+
+    domains = sorted(set(recent.domains))[:50]
+    query = select(
+        count(rc.text_hash == recent.text_hash, rc.created_at >= since, ~same_origin)
+        if recent.text_hash
+        else zero,
+        count(rc.author_hash == recent.author_hash, rc.created_at >= burst)
+        if recent.author_hash
+        else zero,
+        count(rc.ip_hash == recent.ip_hash, rc.created_at >= burst)
+        if recent.ip_hash
+        else zero,
+        select(func.count())
+        .select_from(reported_domains)
+        .where(
+            reported_domains.c.key_id == recent.key_id,
+            reported_domains.c.domain.in_(domains),
+        )
+        .scalar_subquery()
+        if domains
+        else zero,
+    )
+    with _reading(engine) as conn:
+        row = conn.execute(query).one()
+    return {
+        "history_copies": int(row[0] or 0),
+        "history_author_burst": int(row[1] or 0),
+        "history_ip_burst": int(row[2] or 0),
+        "history_spam_domains": int(row[3] or 0),
+    }
+
+
+def prune_recent(
+    engine: Engine, window_seconds: float, now: datetime | None = None
+) -> int:
+    """Forget fingerprints older than the window (the history stays bounded).
+
+    Returns:
+        How many were removed.
+
+    Raises:
+        StoreError: the store cannot be written.
+    """
+    cutoff = (now or _now()) - timedelta(seconds=window_seconds)
+    with _writing(engine, "prune recent comments") as conn:
+        result = conn.execute(
+            recent_comments.delete().where(recent_comments.c.created_at < cutoff)
+        )
+    return int(result.rowcount or 0)
+
+
+def count_recent(engine: Engine) -> int:
+    """How many fingerprints the recent history holds."""
+    with _reading(engine) as conn:
+        found = conn.execute(select(func.count()).select_from(recent_comments)).scalar()
+    return int(found or 0)
+
+
+def report_domains(
+    engine: Engine, key_id: str, domains: Sequence[str], conn: Connection | None = None
+) -> None:
+    """Count one spam report against each domain, for this key's site.
+
+    Raises:
+        StoreError: the store cannot be written.
+    """
+    names = sorted({d.lower()[:255] for d in domains if d})
+    if not names:
+        return
+    if conn is None:
+        with _writing(engine, "record reported domains") as own:
+            _upsert_domains(own, key_id, names)
+    else:
+        _upsert_domains(conn, key_id, names)
+
+
+def _upsert_domains(conn: Connection, key_id: str, names: list[str]) -> None:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    now = _now()
+    statement = dialect.insert(reported_domains).values(
+        [
+            {"key_id": key_id, "domain": n, "reports": 1, "updated_at": now}
+            for n in names
+        ]
+    )
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["key_id", "domain"],
+            set_={
+                "reports": reported_domains.c.reports + 1,
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+    )
+
+
+def list_reported_domains(engine: Engine, key_id: str) -> dict[str, int]:
+    """A key's reported domains and how often each was reported."""
+    with _reading(engine) as conn:
+        rows = conn.execute(
+            select(reported_domains.c.domain, reported_domains.c.reports).where(
+                reported_domains.c.key_id == key_id
+            )
+        ).all()
+    return {r.domain: r.reports for r in rows}
+
+
 # --- feedback -------------------------------------------------------------------------
 
 
@@ -527,6 +848,7 @@ def record_feedback(
     key_id: str | None = None,
     ip: str | None = None,
     source: str = "api",
+    domains: Sequence[str] = (),
 ) -> str:
     """Store a moderator's label, durably, before returning.
 
@@ -538,6 +860,8 @@ def record_feedback(
         key_id: the key the feedback came with.
         ip: the client's address.
         source: ``api`` or ``akismet``.
+        domains: the domains the comment links to; a ``spam`` label with a key
+            reports each of them for that key's site (``history_counts``).
 
     Returns:
         The new feedback's id.
@@ -558,6 +882,8 @@ def record_feedback(
     }
     with _writing(engine, "record the feedback", durable=True) as conn:
         conn.execute(feedback.insert().values(**values))
+        if key_id is not None and Label(label) is Label.SPAM:
+            report_domains(engine, key_id, domains, conn=conn)
     return feedback_id
 
 

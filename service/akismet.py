@@ -9,6 +9,9 @@ onto the same ``Comment`` that ``POST /v1/score`` scores; unknown fields are ign
 control characters are replaced rather than refused, since WordPress holds a comment
 for ever when the answer is neither ``true`` nor ``false``.
 
+Comment-check scores like ``POST /v1/score``: with the site's recent history (copies,
+bursts, reported domains) and the key's own policy.
+
 Verdicts map as the contract says: ``spam`` → ``true``; ``discard`` → ``true`` with
 ``X-akismet-pro-tip: discard``; ``approve`` and ``hold`` → ``false``. The verdict,
 scores and reason codes also travel in ``X-moderation-*`` headers. This module holds no
@@ -27,10 +30,11 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from moderation.comment import Author, Comment, Context, Label, Post
 from moderation.explain import Reason
+from moderation.history import comment_domains
 from moderation.moderator import Decision
 from moderation.policy import Rule, Verdict
 from moderation.store import KeyInfo, count_checks, record_feedback
-from service.api import record
+from service.api import decide, record
 from service.auth import akismet_key, check_key
 from service.runtime import runtime
 
@@ -202,8 +206,9 @@ def comment_check() -> Response:
     if isinstance(key, Response):
         return key
     comment = to_comment(fields)
-    decision = _override(comment, runtime().require_moderator().score(comment))
-    record([decision], [comment], key, "akismet")
+    decision, recent = decide(comment, key)
+    decision = _override(comment, decision)
+    record([decision], [comment], key, "akismet", [recent])
     spam = decision.verdict in (Verdict.SPAM, Verdict.DISCARD)
     headers = {
         "X-akismet-guid": decision.id,
@@ -241,6 +246,7 @@ def _submit(label: Label) -> Response:
         key_id=key.id,
         ip=request.remote_addr,
         source="akismet",
+        domains=comment_domains(comment),
     )
     g.check_id = check_id
     return _text(THANKS)
