@@ -369,7 +369,8 @@ def _store(settings: Settings) -> Any:
 
 @cli.group()
 def keys() -> None:
-    """Create, list and revoke API keys (12 characters, shown once, stored hashed)."""
+    """Create, list and revoke API keys (12 characters, shown once, stored hashed),
+    and set each site's policy."""
 
 
 @keys.command("create")
@@ -405,8 +406,13 @@ def keys_list(ctx: _Context, as_json: bool) -> None:
             state = (
                 f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "active"
             )
+            policy = (
+                ", ".join(f"{k}={json.dumps(v)}" for k, v in info.policy.items())
+                or "default policy"
+            )
             click.echo(
                 f"{info.id}  {info.created_at:%Y-%m-%d %H:%M}  {state:<18}  {info.site}"
+                f"  {policy}"
             )
     if not found and not as_json:
         click.echo(
@@ -423,6 +429,90 @@ def keys_revoke(ctx: _Context, key_or_id: str) -> None:
 
     info = _run(revoke_key, _store(ctx.settings), key_or_id)
     click.echo(f"key {info.id} for {info.site} is revoked", err=True)
+
+
+def _score_option(name: str, what: str) -> Any:
+    return click.option(
+        name, type=click.FloatRange(0, 1), default=None, help=f"{what} (0 to 1)."
+    )
+
+
+@keys.command("policy")
+@click.argument("key_or_id")
+@_score_option("--spam", "Spam score from which a comment is spam")
+@_score_option("--hold", "Spam score from which a comment is held")
+@_score_option("--discard", "Spam score from which spam is discarded")
+@_score_option("--low-value", "Low-value score from which a comment is held")
+@click.option(
+    "--target-fpr",
+    type=float,
+    default=None,
+    help="Set the spam threshold for this false-positive rate (e.g. 0.01).",
+)
+@click.option(
+    "--allow-discard/--no-discard", default=None, help="Use the discard verdict."
+)
+@click.option("--allow-spam/--no-spam", default=None, help="Use the spam verdict.")
+@click.option("--reset", is_flag=True, help="Start from the service's defaults.")
+@pass_context
+def keys_policy(
+    ctx: _Context,
+    key_or_id: str,
+    spam: float | None,
+    hold: float | None,
+    discard: float | None,
+    low_value: float | None,
+    target_fpr: float | None,
+    allow_discard: bool | None,
+    allow_spam: bool | None,
+    reset: bool,
+) -> None:
+    """Show or change a site's policy: thresholds, target FPR, allowed verdicts.
+
+    Prints the key's settings as JSON on stdout and, when a model is present, the
+    thresholds they give on stderr. Unset settings follow the service's.
+    """
+    from moderation.policy import SitePolicy
+    from moderation.store import update_key_policy
+
+    moderator = (
+        _moderator(ctx.settings, None)
+        if _current_version(ctx.settings.models_path)
+        else None
+    )
+
+    def check(settings: dict[str, Any]) -> None:
+        if moderator is not None:  # thresholds that contradict the model's: refuse
+            moderator.policy_for(SitePolicy.from_dict(settings))
+
+    changes = {
+        "spam": spam,
+        "hold": hold,
+        "discard": discard,
+        "low_value": low_value,
+        "target_fpr": target_fpr,
+        "allow_discard": allow_discard,
+        "allow_spam": allow_spam,
+    }
+    info = _run(
+        update_key_policy,
+        _store(ctx.settings),
+        key_or_id,
+        changes,
+        reset=reset,
+        check=check,
+    )
+    click.echo(json.dumps({"id": info.id, "site": info.site, "policy": info.policy}))
+    if moderator is not None:
+        policy = moderator.policy_for(SitePolicy.from_dict(info.policy))
+        t = policy.thresholds
+        click.echo(
+            f"model {moderator.version}: hold {_fmt(t.hold)}, spam {_fmt(t.spam)}, "
+            f"discard {_fmt(t.discard)}, low_value {_fmt(t.low_value)}; "
+            f"discard {'on' if policy.allow_discard else 'off'}, "
+            f"spam {'on' if policy.allow_spam else 'off'}",
+            err=True,
+        )
 
 
 @cli.group()

@@ -65,6 +65,7 @@ from sqlalchemy.types import TypeDecorator
 
 from moderation.comment import Label
 from moderation.errors import StoreError
+from moderation.policy import SitePolicy
 
 __all__ = [
     "KEY_LENGTH",
@@ -92,6 +93,7 @@ __all__ = [
     "report_domains",
     "revoke_key",
     "set_key_policy",
+    "update_key_policy",
     "verify_key",
 ]
 
@@ -470,15 +472,38 @@ def revoke_key(engine: Engine, key_or_id: str) -> KeyInfo:
 def set_key_policy(
     engine: Engine, key_or_id: str, policy: dict[str, Any] | None
 ) -> KeyInfo:
-    """Store a site's policy settings on its key (``None`` or ``{}`` resets them).
+    """Replace a site's policy settings on its key (``None`` or ``{}`` resets them).
 
-    The settings are stored as given; validate them first (``SitePolicy.from_dict``).
+    See ``update_key_policy``.
+    """
+    return update_key_policy(engine, key_or_id, policy or {}, reset=True)
+
+
+def update_key_policy(
+    engine: Engine,
+    key_or_id: str,
+    changes: dict[str, Any],
+    reset: bool = False,
+    check: Callable[[dict[str, Any]], None] | None = None,
+) -> KeyInfo:
+    """Change a site's policy settings, stored as JSON on its key.
+
+    Args:
+        engine: the store.
+        key_or_id: the key, or its id as ``keys list`` shows it.
+        changes: settings to set (``None`` values are left as they are); see
+            ``SitePolicy`` for the names.
+        reset: start from the service's defaults instead of the key's settings.
+        check: called with the resulting settings before they are written; raise
+            ``ModerationError`` to refuse them (the CLI checks them against the
+            current model's thresholds).
 
     Returns:
         The key's ``KeyInfo`` with its new policy.
 
     Raises:
         StoreError: no such key, or the store cannot be written.
+        ConfigError: the settings are invalid (unknown name, value out of range).
     """
     condition = _key_condition(key_or_id)
     with _writing(engine, "set the key's policy") as conn:
@@ -488,16 +513,22 @@ def set_key_policy(
                 api_keys.c.site,
                 api_keys.c.created_at,
                 api_keys.c.revoked_at,
+                api_keys.c.policy,
             ).where(condition)
         ).first()
         if row is None:
             raise StoreError(_NO_SUCH_KEY)
+        policy = {} if reset else dict(_load(row.policy) or {})
+        policy.update({k: v for k, v in changes.items() if v is not None})
+        SitePolicy.from_dict(policy)  # raises ConfigError naming the bad setting
+        if check is not None:
+            check(policy)
         conn.execute(
             update(api_keys)
             .where(api_keys.c.id == row.id)
             .values(policy=_dump(policy) if policy else None)
         )
-    return KeyInfo(row.id, row.site, row.created_at, row.revoked_at, dict(policy or {}))
+    return KeyInfo(row.id, row.site, row.created_at, row.revoked_at, policy)
 
 
 def _key_condition(key_or_id: str) -> Any:
