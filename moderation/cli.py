@@ -776,3 +776,41 @@ def models_rollback(ctx: _Context) -> None:
 
     version = _run(rollback, ctx.settings.models_path)
     click.echo(f"{version} is now current", err=True)
+
+
+@models.command("compare")
+@click.argument("version", required=False)
+@click.option("--limit", default=20, show_default=True, help="Disagreements to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_context
+def models_compare(
+    ctx: _Context, version: str | None, limit: int, as_json: bool
+) -> None:
+    """How a shadow model's verdicts on live comments compare with the serving model's.
+
+    Start the service with MODERATION_SHADOW_MODEL=VERSION to collect them; VERSION
+    here defaults to the most recent shadow model.
+    """
+    from moderation.store import compare_shadow
+
+    report = _run(compare_shadow, _store(ctx.settings), version, limit)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, sort_keys=True))
+        return
+    if not report["n"]:
+        raise click.ClickException(
+            "no shadow verdicts yet; run the service with MODERATION_SHADOW_MODEL set "
+            "to a candidate version"
+        )
+    click.echo(
+        f"shadow {report['shadow_model']} on {report['n']} live comments: "
+        f"{report['agreement']:.1%} same verdict"
+    )
+    for pair, n in report["pairs"].items():
+        click.echo(f"  {pair:<20} {n}")
+    for d in report["disagreements"]:
+        text = d.get("content", {}).get("content", "")
+        click.echo(
+            f"  {d['check_id']}  {d['live_verdict']} -> {d['shadow_verdict']}  "
+            f"spam {d['live_spam']:.3f} -> {d['shadow_spam']:.3f}  {text[:70]!r}"
+        )

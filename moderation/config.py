@@ -85,6 +85,13 @@ class Settings:
     rate_limit: int = _opt(
         0, "Requests per minute per API key in each worker process (0: no limit; 429)."
     )
+    shadow_model: str | None = _opt(
+        None,
+        "A candidate model version that scores every live request too (shadow mode).",
+    )
+    shadow_max_rows: int = _opt(
+        100_000, "Most shadow verdicts kept in the store (the oldest go first)."
+    )
     reload_seconds: float = _opt(
         2.0, "How often each worker looks for a newly promoted model (0: never)."
     )
@@ -220,7 +227,7 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
     try:
         if name in ("home", "training_data", "models_dir", "metrics_dir"):
             return Path(str(value)).expanduser() if value not in ("", None) else default
-        if name == "database_url":
+        if name in ("database_url", "shadow_model"):
             return str(value) or None
         if name in _OPTIONAL_FLOATS:
             return None if value in ("", None) else float(value)
@@ -279,6 +286,10 @@ def _validate(s: Settings) -> None:
             raise bad(name, getattr(s, name), "use a whole number of 1 or more")
     if s.rate_limit < 0:
         raise bad("rate_limit", s.rate_limit, "use 0 (no limit) or more")
+    if s.shadow_max_rows < 1:
+        raise bad(
+            "shadow_max_rows", s.shadow_max_rows, "use a whole number of 1 or more"
+        )
     if s.reload_seconds < 0:
         raise bad("reload_seconds", s.reload_seconds, "use 0 (never) or more seconds")
     if s.check_flush_ms < 0:

@@ -49,11 +49,13 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     create_engine,
     event,
     func,
     inspect,
-    literal,
+    not_,
+    or_,
     select,
     text,
     update,
@@ -73,6 +75,9 @@ __all__ = [
     "CheckRecord",
     "KeyInfo",
     "RecentComment",
+    "ShadowRecord",
+    "compare_shadow",
+    "record_shadow",
     "connect",
     "count_checks",
     "create_key",
@@ -203,6 +208,146 @@ reported_domains = Table(
     Column("reports", Integer, nullable=False),
     Column("updated_at", _UTCDateTime, nullable=False),
 )
+
+# Shadow mode: the same live comment scored by a candidate model too (bounded in rows).
+shadow_checks = Table(
+    "shadow_checks",
+    metadata,
+    Column("check_id", String(32), primary_key=True),
+    Column("created_at", _UTCDateTime, nullable=False),
+    Column("key_id", String(16), nullable=True),
+    Column("live_model", String(64), nullable=False),
+    Column("shadow_model", String(64), nullable=False),
+    Column("live_verdict", String(16), nullable=False),
+    Column("shadow_verdict", String(16), nullable=False),
+    Column("live_spam", Float, nullable=False),
+    Column("shadow_spam", Float, nullable=False),
+    Column("content", Text, nullable=True),  # only when retention is on
+    Index("ix_shadow_checks_model_time", "shadow_model", "created_at"),
+)
+
+
+@dataclass(frozen=True)
+class ShadowRecord:
+    """One live comment's verdict from the serving model and from the shadow model."""
+
+    check_id: str
+    created_at: datetime
+    key_id: str | None
+    live_model: str
+    shadow_model: str
+    live_verdict: str
+    shadow_verdict: str
+    live_spam: float
+    shadow_spam: float
+    content: dict[str, Any] | None = None
+
+
+def record_shadow(engine: Engine, records: list[ShadowRecord], max_rows: int) -> None:
+    """Store shadow verdicts, then keep only the newest ``max_rows`` of them.
+
+    Raises:
+        StoreError: the store cannot be written.
+    """
+    if not records:
+        return
+    rows = [dict(vars(r), content=_dump(r.content)) for r in records]
+    with _writing(engine, "record shadow verdicts") as conn:
+        conn.execute(shadow_checks.insert(), rows)
+        count = conn.execute(
+            select(func.count()).select_from(shadow_checks)
+        ).scalar_one()
+        if count > max_rows:
+            cutoff = conn.execute(
+                select(shadow_checks.c.created_at)
+                .order_by(shadow_checks.c.created_at.desc())
+                .offset(max_rows)
+                .limit(1)
+            ).scalar_one_or_none()
+            if cutoff is not None:
+                conn.execute(
+                    shadow_checks.delete().where(shadow_checks.c.created_at <= cutoff)
+                )
+
+
+def compare_shadow(
+    engine: Engine, shadow_model: str | None = None, limit: int = 20
+) -> dict[str, Any]:
+    """Agreement between the serving and the shadow model on live comments.
+
+    Args:
+        engine: the store.
+        shadow_model: the candidate to report on (default: the most recent one).
+        limit: how many disagreements to list, newest first.
+
+    Returns:
+        ``shadow_model``, ``n``, ``agreement`` (share of equal verdicts), ``pairs``
+        (``"live->shadow"`` -> count) and ``disagreements`` (newest first).
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    t = shadow_checks
+    try:
+        with engine.connect() as conn:
+            if shadow_model is None:
+                shadow_model = conn.execute(
+                    select(t.c.shadow_model).order_by(t.c.created_at.desc()).limit(1)
+                ).scalar_one_or_none()
+            if shadow_model is None:
+                return {
+                    "shadow_model": None,
+                    "n": 0,
+                    "agreement": None,
+                    "pairs": {},
+                    "disagreements": [],
+                }
+            pairs = {
+                f"{live}->{shadow}": n
+                for live, shadow, n in conn.execute(
+                    select(t.c.live_verdict, t.c.shadow_verdict, func.count())
+                    .where(t.c.shadow_model == shadow_model)
+                    .group_by(t.c.live_verdict, t.c.shadow_verdict)
+                )
+            }
+            rows = conn.execute(
+                select(t)
+                .where(t.c.shadow_model == shadow_model)
+                .where(t.c.live_verdict != t.c.shadow_verdict)
+                .order_by(t.c.created_at.desc())
+                .limit(limit)
+            ).mappings()
+            disagreements = []
+            for row in rows:
+                item = {
+                    k: row[k]
+                    for k in (
+                        "check_id",
+                        "live_model",
+                        "live_verdict",
+                        "shadow_verdict",
+                        "live_spam",
+                        "shadow_spam",
+                    )
+                }
+                item["created_at"] = _iso(row["created_at"])
+                content = _load(row["content"])
+                if content is not None:
+                    item["content"] = content
+                disagreements.append(item)
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"cannot read the shadow verdicts ({_db_reason(exc)})"
+        ) from exc
+    n = sum(pairs.values())
+    agree = sum(v for k, v in pairs.items() if k.split("->")[0] == k.split("->")[1])
+    return {
+        "shadow_model": shadow_model,
+        "n": n,
+        "agreement": agree / n if n else None,
+        "pairs": dict(sorted(pairs.items(), key=lambda kv: -kv[1])),
+        "disagreements": disagreements,
+    }
 
 
 def _add_column(conn: Connection, table: str, column: str, kind: str) -> None:
@@ -742,55 +887,83 @@ def history_counts(
         StoreError: the store cannot be read.
     """
     now = now or _now()
-    since = now - timedelta(seconds=window_seconds)
-    burst = now - timedelta(seconds=min(burst_seconds, window_seconds))
-    rc = recent_comments.c
-    same_post = rc.post_hash == recent.post_hash
-    if recent.author_hash:
-        same_origin = and_(rc.author_hash == recent.author_hash, same_post)
-    elif recent.ip_hash:
-        same_origin = and_(rc.ip_hash == recent.ip_hash, same_post)
-    else:
-        same_origin = same_post
-    zero = literal(0)
-
-    def count(*where: Any) -> Any:
-        return (
-            select(func.count())
-            .select_from(recent_comments)
-            .where(rc.key_id == recent.key_id, *where)
-            .scalar_subquery()
-        )
-
-    domains = sorted(set(recent.domains))[:50]
-    query = select(
-        count(rc.text_hash == recent.text_hash, rc.created_at >= since, ~same_origin)
-        if recent.text_hash
-        else zero,
-        count(rc.author_hash == recent.author_hash, rc.created_at >= burst)
-        if recent.author_hash
-        else zero,
-        count(rc.ip_hash == recent.ip_hash, rc.created_at >= burst)
-        if recent.ip_hash
-        else zero,
-        select(func.count())
-        .select_from(reported_domains)
-        .where(
-            reported_domains.c.key_id == recent.key_id,
-            reported_domains.c.domain.in_(domains),
-        )
-        .scalar_subquery()
-        if domains
-        else zero,
-    )
     with _reading(engine) as conn:
-        row = conn.execute(query).one()
+        row = conn.execute(
+            _HISTORY_QUERY,
+            {
+                "key_id": recent.key_id,
+                "text_hash": recent.text_hash,
+                "author_hash": recent.author_hash,
+                "ip_hash": recent.ip_hash,
+                "post_hash": recent.post_hash,
+                "since": now - timedelta(seconds=window_seconds),
+                "burst": now - timedelta(seconds=min(burst_seconds, window_seconds)),
+                "domains": sorted(set(recent.domains))[:50],
+            },
+        ).one()
     return {
         "history_copies": int(row[0] or 0),
         "history_author_burst": int(row[1] or 0),
         "history_ip_burst": int(row[2] or 0),
         "history_spam_domains": int(row[3] or 0),
     }
+
+
+def _history_query() -> Any:
+    # Built once, with bound parameters, so SQLAlchemy compiles it once per dialect:
+    # building the expression per call cost more than running it. An empty digest
+    # ('' = not sent) matches nothing; see ``history_counts`` for the rules.
+    rc = recent_comments.c
+    p = {
+        name: bindparam(name, type_=String)
+        for name in ("key_id", "text_hash", "author_hash", "ip_hash", "post_hash")
+    }
+    since = bindparam("since", type_=_UTCDateTime)
+    burst = bindparam("burst", type_=_UTCDateTime)
+    same_origin = and_(
+        rc.post_hash == p["post_hash"],
+        or_(
+            and_(p["author_hash"] != "", rc.author_hash == p["author_hash"]),
+            and_(
+                p["author_hash"] == "",
+                p["ip_hash"] != "",
+                rc.ip_hash == p["ip_hash"],
+            ),
+            and_(p["author_hash"] == "", p["ip_hash"] == ""),
+        ),
+    )
+
+    def count(digest: str, *where: Any) -> Any:
+        return (
+            select(func.count())
+            .select_from(recent_comments)
+            .where(
+                rc.key_id == p["key_id"],
+                getattr(rc, digest) == p[digest],
+                p[digest] != "",
+                *where,
+            )
+            .scalar_subquery()
+        )
+
+    domains = (
+        select(func.count())
+        .select_from(reported_domains)
+        .where(
+            reported_domains.c.key_id == p["key_id"],
+            reported_domains.c.domain.in_(bindparam("domains", expanding=True)),
+        )
+        .scalar_subquery()
+    )
+    return select(
+        count("text_hash", rc.created_at >= since, not_(same_origin)),
+        count("author_hash", rc.created_at >= burst),
+        count("ip_hash", rc.created_at >= burst),
+        domains,
+    )
+
+
+_HISTORY_QUERY = _history_query()
 
 
 def prune_recent(

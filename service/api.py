@@ -129,6 +129,8 @@ def decide(comment: Comment, key: KeyInfo | None) -> tuple[Decision, Any]:
     moderator = rt.require_moderator()
     history, recent = rt.history(comment, key)
     decision = moderator.score(comment, history=history, policy=rt.policy_for(key))
+    if rt.shadow is not None:
+        rt.shadow.submit(comment, decision, history, key.id if key else None)
     return decision, recent
 
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import Engine
 
+from moderation.artifact import current_version
 from moderation.comment import Comment
 from moderation.config import Settings
 from moderation.errors import ConfigError, ModerationError, StoreError
 from moderation.history import BURST_SECONDS, fingerprint
-from moderation.artifact import current_version
 from moderation.moderator import Moderator
 from moderation.policy import Policy, SitePolicy
 from moderation.store import (
@@ -42,6 +42,7 @@ from moderation.store import (
 )
 from service import telemetry
 from service.errors import ApiError
+from service.shadow import ShadowRecorder
 
 __all__ = ["EXTENSION", "CheckWriter", "Runtime", "runtime"]
 
@@ -162,6 +163,7 @@ class Runtime:
     # Hot reload: the version CURRENT named at the last look, when to look next, and
     # why the last reload failed (the old model keeps serving meanwhile).
     reload_error: str | None = None
+    shadow: ShadowRecorder | None = None
     _next_reload_check: float = 0.0
     _reloading: bool = False
     _failed_version: str | None = None
@@ -184,6 +186,28 @@ class Runtime:
             self.moderator = None
             self.model_error = str(exc)
             log.error("model not loaded: %s", exc, extra={"event": "model_error"})
+        self.load_shadow()
+
+    def load_shadow(self) -> None:
+        """Load the shadow model named in the settings, if any; a shadow model that
+        fails to load is logged and skipped (it never affects live verdicts)."""
+        s = self.settings
+        self.shadow = None
+        if not s.shadow_model:
+            return
+        try:
+            candidate = Moderator.load(
+                s.models_path,
+                s.shadow_model,
+                thresholds=s.threshold_overrides(),
+                allow_discard=s.allow_discard,
+            )
+        except ModerationError as exc:
+            log.error(
+                "shadow model not loaded: %s", exc, extra={"event": "shadow_error"}
+            )
+            return
+        self.shadow = ShadowRecorder(self, candidate)
 
     def open_store(self) -> None:
         """Open the store (creating its schema); on failure remember why."""
