@@ -765,7 +765,23 @@ def models_promote(ctx: _Context, version: str, force: bool, tolerance: float) -
         _print_comparison(check.candidate, check.current)
     for problem in check.problems:
         click.echo(f"forced despite: {problem}", err=True)
+    _register(ctx.settings, version, "promote")
     click.echo(f"{version} is now current", err=True)
+
+
+def _register(settings: Settings, version: str, action: str) -> None:
+    # The store's registry lets every service instance agree on the version; a store
+    # that cannot be reached leaves the local switch in place, with a warning.
+    from moderation.store import connect, set_current_model
+
+    try:
+        set_current_model(connect(settings.database), version, action)
+    except ModerationError as exc:
+        click.echo(
+            f"warning: {exc}; only instances sharing this models directory will see "
+            "the change",
+            err=True,
+        )
 
 
 @models.command("rollback")
@@ -775,6 +791,7 @@ def models_rollback(ctx: _Context) -> None:
     from moderation.retraining import rollback
 
     version = _run(rollback, ctx.settings.models_path)
+    _register(ctx.settings, version, "rollback")
     click.echo(f"{version} is now current", err=True)
 
 

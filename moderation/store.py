@@ -77,6 +77,8 @@ __all__ = [
     "RecentComment",
     "ShadowRecord",
     "compare_shadow",
+    "current_model",
+    "set_current_model",
     "record_shadow",
     "connect",
     "count_checks",
@@ -208,6 +210,50 @@ reported_domains = Table(
     Column("reports", Integer, nullable=False),
     Column("updated_at", _UTCDateTime, nullable=False),
 )
+
+# The model version promoted last, so that every service instance agrees on it
+# (one row per promotion or rollback; the newest wins).
+model_registry = Table(
+    "model_registry",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", String(64), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("created_at", _UTCDateTime, nullable=False),
+)
+
+
+def set_current_model(engine: Engine, version: str, action: str = "promote") -> None:
+    """Record that ``version`` is now the one to serve (promote or rollback).
+
+    Raises:
+        StoreError: the store cannot be written.
+    """
+    with _writing(engine, "record the current model") as conn:
+        conn.execute(
+            model_registry.insert().values(
+                version=version, action=action, created_at=_now()
+            )
+        )
+
+
+def current_model(engine: Engine) -> str | None:
+    """The version the store says every instance should serve, or ``None``.
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    query = (
+        select(model_registry.c.version)
+        .order_by(model_registry.c.created_at.desc(), model_registry.c.id.desc())
+        .limit(1)
+    )
+    try:
+        with engine.connect() as conn:
+            return conn.execute(query).scalar_one_or_none()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the current model ({_db_reason(exc)})") from exc
+
 
 # Shadow mode: the same live comment scored by a candidate model too (bounded in rows).
 shadow_checks = Table(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import Engine
 
-from moderation.artifact import current_version
+from moderation.artifact import current_version, list_versions
 from moderation.comment import Comment
 from moderation.config import Settings
 from moderation.errors import ConfigError, ModerationError, StoreError
@@ -31,6 +31,7 @@ from moderation.store import (
     KeyInfo,
     RecentComment,
     connect,
+    current_model,
     find_check,
     history_counts,
     ping,
@@ -289,7 +290,7 @@ class Runtime:
         if interval <= 0 or now < self._next_reload_check or self._reloading:
             return
         self._next_reload_check = now + interval
-        version = current_version(self.settings.models_path)
+        version = self._wanted_version()
         loaded = self.moderator.version if self.moderator is not None else None
         if version is None or version == loaded or version == self._failed_version:
             return
@@ -300,6 +301,18 @@ class Runtime:
         threading.Thread(
             target=self._reload, args=(version,), name="model-reload", daemon=True
         ).start()
+
+    def _wanted_version(self) -> str | None:
+        # The store's registry, when it names a version this instance has, is what
+        # every instance agrees on; otherwise the models directory's CURRENT.
+        local = current_version(self.settings.models_path)
+        try:
+            registered = current_model(self.engine)
+        except (StoreError, ApiError):
+            return local
+        if registered and registered in list_versions(self.settings.models_path):
+            return registered
+        return local
 
     def _reload(self, version: str) -> None:
         s = self.settings

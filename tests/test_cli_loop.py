@@ -67,6 +67,11 @@ def test_retrain_promote_list_show_rollback_and_replay(home):
     promoted = runner.invoke(cli, ["models", "promote", candidate, "--force"])
     assert promoted.exit_code == 0, promoted.output
     assert current_version(models) == candidate
+    # ...and recorded in the store, where every service instance reads it.
+    from moderation.config import load_settings
+    from moderation.store import connect, current_model
+
+    assert current_model(connect(load_settings().database)) == candidate
 
     replayed = runner.invoke(
         cli, ["replay", str(home / "extra.csv"), "--against", first, "--json"]

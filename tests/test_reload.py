@@ -226,3 +226,22 @@ def test_feedback_retrain_promote_and_the_service_calls_it_spam(tmp_path, models
         assert failures == []
     finally:
         server.cleanup()
+
+
+def test_instances_follow_the_store_registry(reload_client, corpus):
+    """A version recorded in the store (by another instance's promotion) is served
+    here too, even though this instance's CURRENT file still names the old one."""
+    from moderation.store import current_model, set_current_model
+
+    client, auth, models = reload_client
+    app_engine = client.application.extensions["moderation"].engine
+    comments, labels = corpus
+    other = save_model(
+        train(comments, labels, options=MINI_OPTIONS),
+        models,
+        {"sha256": "3" * 64},
+        make_current=False,
+    )
+    set_current_model(app_engine, other.name)
+    assert current_model(app_engine) == other.name
+    _poll(client, auth, lambda body: body["model"] == other.name)
