@@ -10,7 +10,7 @@
 - HTTP: ``POST /v1/score`` through the Flask test client with history on (the default
   window) and off (``MODERATION_HISTORY_WINDOW_SECONDS=0``), mean per request.
 
-Usage: python bench/history.py [--url SQLALCHEMY_URL] [--rows N] [--keys N]
+Usage: python bench/history.py [--url URL] [--rows N] [--keys N] [--models DIR]
 SQLite in a temporary directory by default. Figures go to stdout; nothing is asserted.
 """
 
@@ -79,6 +79,9 @@ def main() -> None:
     parser.add_argument("--url", help="SQLAlchemy URL (default: temporary SQLite)")
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--keys", type=int, default=20)
+    parser.add_argument(
+        "--models", type=Path, help="models directory (default: train one, ~90 s)"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     engine = connect(args.url or f"sqlite:///{tmp / 'bench.db'}")
@@ -137,20 +140,21 @@ def main() -> None:
     removed = prune_recent(engine, 3540, now=now)
     print(f"prune: {removed:,} rows in {(time.perf_counter() - t) * 1e3:.1f} ms")
 
-    _http(tmp)
+    _http(tmp, args.models)
 
 
-def _http(tmp: Path) -> None:
+def _http(tmp: Path, models: Path | None) -> None:
     from moderation.config import load_settings
     from moderation.operations import ensure_model
     from service import create_app
 
     print("training the default model for the HTTP figures ...", flush=True)
 
-    models = tmp / "models"
+    models = models or tmp / "models"
     ensure_model(models, ROOT / "training_data")
     comments = _comments(600)
     for window in (3600, 0):
+        (tmp / f"http{window}").mkdir(exist_ok=True)
         app = create_app(
             load_settings(
                 environ={},
