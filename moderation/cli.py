@@ -1,4 +1,5 @@
-"""The ``moderation`` command line: train, evaluate, score (and, for the service, serve).
+"""The ``moderation`` command line: train, evaluate, score (and, for the service,
+serve).
 
 Each command parses its arguments, calls one library function and prints. A
 ``ModerationError`` becomes a one-line message on stderr and exit code 1; bad usage
@@ -72,7 +73,8 @@ def train(
     label_col: str,
     out: Path | None,
 ) -> None:
-    """Train a model on labelled CSV/TSV/JSONL files or folders (default: training_data/).
+    """Train a model on labelled CSV/TSV/JSONL files or folders
+    (default: training_data/).
 
     Writes a new model version, makes it current and prints cross-validated figures.
     """
@@ -156,7 +158,10 @@ def evaluate(
         click.echo(json.dumps(result.to_dict(), sort_keys=True))
         return
     click.echo(f"model {result.model} on {', '.join(result.files)}")
-    header = f"{'source':<28} {'n':>6} {'precision':>9} {'recall':>7} {'F1':>6} {'MCC':>6} {'ROC AUC':>7} {'R@1%FPR':>7} {'FPR':>6}"
+    header = (
+        f"{'source':<28} {'n':>6} {'precision':>9} {'recall':>7} {'F1':>6} "
+        f"{'MCC':>6} {'ROC AUC':>7} {'R@1%FPR':>7} {'FPR':>6}"
+    )
     click.echo(header)
     rows = dict(result.per_source)
     if len(rows) > 1:
@@ -165,7 +170,8 @@ def evaluate(
         rows = {next(iter(rows)): result.spam}
     for name, m in rows.items():
         click.echo(
-            f"{name[:28]:<28} {m['n']:>6} {_fmt(m['precision']):>9} {_fmt(m['recall']):>7} "
+            f"{name[:28]:<28} {m['n']:>6} {_fmt(m['precision']):>9} "
+            f"{_fmt(m['recall']):>7} "
             f"{_fmt(m['f1']):>6} {_fmt(m['mcc']):>6} {_fmt(m['roc_auc']):>7} "
             f"{_fmt(m['recall_at_1pct_fpr']):>7} {_fmt(m['fpr']):>6}"
         )
@@ -253,7 +259,8 @@ def _read_lines(lines: Any, name: str) -> Iterator[Comment]:
 
 def _describe(d: Decision) -> str:
     lines = [
-        f"{d.verdict.value}  (spam {d.spam:.3f}, low value {d.low_value:.3f}, model {d.model})"
+        f"{d.verdict.value}  (spam {d.spam:.3f}, low value {d.low_value:.3f}, "
+        f"model {d.model})"
     ]
     lines += [f"  - {r.message} [{r.code}, {r.weight:+.2f}]" for r in d.reasons]
     return "\n".join(lines)
@@ -308,7 +315,8 @@ def main() -> None:
 def serve(
     host: str | None, port: int | None, workers: int | None, threads: int | None
 ) -> None:
-    """Run the HTTP service on gunicorn; trains the default model first if there is none.
+    """Run the HTTP service on gunicorn; trains the default model first if there is
+    none.
 
     Stops gracefully on SIGTERM or Ctrl-C.
     """
@@ -529,7 +537,8 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> Any
         when = datetime.fromisoformat(value.strip())
     except ValueError:
         raise click.BadParameter(
-            f"{value!r} is not an ISO 8601 time; use e.g. 2024-05-01 or 2024-05-01T12:00:00Z"
+            f"{value!r} is not an ISO 8601 time; use e.g. 2024-05-01 or "
+            "2024-05-01T12:00:00Z"
         ) from None
     return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
 
@@ -542,7 +551,9 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> Any
 )
 @pass_context
 def feedback_export(ctx: _Context, since: Any) -> None:
-    """Print stored feedback as JSON lines: check_id, label, created_at, content if kept."""
+    """Print stored feedback as JSON lines: check_id, label, created_at, content if
+    kept.
+    """
     from moderation.store import export_feedback
 
     rows = export_feedback(_store(ctx.settings), since)

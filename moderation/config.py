@@ -45,7 +45,8 @@ class Settings:
     )
     training_data: Path = _opt(
         _PACKAGE_ROOT / "training_data",
-        "Corpus the default model is trained on (default: the project's training_data/).",
+        "Corpus the default model is trained on "
+        "(default: the project's training_data/).",
     )
     database_url: str | None = _opt(
         None,
@@ -97,7 +98,8 @@ class Settings:
     )
     check_flush_ms: int = _opt(
         50,
-        "Milliseconds scored checks wait to be stored in batches (0: before answering).",
+        "Milliseconds scored checks wait to be stored in batches "
+        "(0: before answering).",
     )
     history_window_seconds: int = _opt(
         3600,
@@ -109,7 +111,8 @@ class Settings:
     )
     metrics_dir: Path | None = _opt(
         None,
-        "Directory for multi-process Prometheus metrics ('moderation serve' makes one).",
+        "Directory for multi-process Prometheus metrics "
+        "('moderation serve' makes one).",
     )
 
     @property
@@ -201,7 +204,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(
-            f"MODERATION_CONFIG names {path}, which does not exist; fix the path or unset it"
+            f"MODERATION_CONFIG names {path}, which does not exist; "
+            "fix the path or unset it"
         ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not a valid TOML file ({exc})") from exc
@@ -209,7 +213,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(
-            f"{path}: unknown setting {unknown[0]!r}; known settings: {', '.join(sorted(known))}"
+            f"{path}: unknown setting {unknown[0]!r}; "
+            f"known settings: {', '.join(sorted(known))}"
         )
     return data
 
@@ -241,7 +246,7 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
                 return False
             raise ValueError
         if isinstance(default, int):
-            if isinstance(value, float) or isinstance(value, bool):
+            if isinstance(value, (float, bool)):
                 raise ValueError
             return int(str(value).strip())
         if isinstance(default, float):

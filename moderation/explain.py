@@ -202,8 +202,8 @@ _METADATA: dict[str, tuple[str, Callable[[float, Mapping[str, Any]], str]]] = {
         "fast_submit",
         lambda v, r: (
             "The comment was sent "
-            f"{float(r.get('context_seconds_to_submit') or 0):.1f} seconds after the page "
-            "loaded."
+            f"{float(r.get('context_seconds_to_submit') or 0):.1f} seconds "
+            "after the page loaded."
         ),
     ),
     "behaviour__copies": (

@@ -16,8 +16,8 @@ from typing import Any
 
 from moderation.artifact import LoadedModel, load_model
 from moderation.comment import Comment
-from moderation.explain import Reason, reasons
 from moderation.errors import ConfigError
+from moderation.explain import Reason, reasons
 from moderation.policy import Policy, Rule, SitePolicy, Thresholds, Verdict
 from moderation.scorer import CompiledModel, RowCache, compile_pipeline
 from moderation.training import spam_threshold_at
@@ -102,8 +102,9 @@ class Moderator:
             )
             if spam is None:
                 raise ConfigError(
-                    f"target_fpr {site.target_fpr} is beyond what this model's held-out "
-                    "scores can set; choose a smaller one or set the spam threshold"
+                    f"target_fpr {site.target_fpr} is beyond what this model's "
+                    "held-out scores can set; choose a smaller one or set the spam "
+                    "threshold"
                 )
             discard = None if t.discard is None else max(t.discard, spam)
             t = Thresholds(

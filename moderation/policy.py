@@ -169,7 +169,8 @@ class SitePolicy:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(
-                f"unknown site policy setting {unknown[0]!r}; known: {', '.join(sorted(known))}"
+                f"unknown site policy setting {unknown[0]!r}; "
+                f"known: {', '.join(sorted(known))}"
             )
         return cls(**data)
 

@@ -153,7 +153,7 @@ def runner(monkeypatch, tmp_path, models_dir) -> CliRunner:
 
 @pytest.fixture
 def app(settings):
-    """The service built by ``create_app`` over the session model and a temp SQLite store."""
+    """The ``create_app`` service over the session model and a temp SQLite store."""
     from service import create_app
 
     return create_app(settings)

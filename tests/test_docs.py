@@ -9,7 +9,9 @@ import click
 from moderation.cli import cli
 from moderation.config import setting_docs
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(
+    encoding="utf-8"
+)
 
 
 def test_readme_documents_every_setting():

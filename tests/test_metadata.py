@@ -38,12 +38,12 @@ def signals(**row) -> dict[str, float]:
 
 
 def test_missing_metadata_gives_no_signal_at_all():
-    """A comment with no author, post or context fields is neutral: every signal is 0."""
+    """A comment with no author, post or context fields is neutral: all signals 0."""
     assert signals(content="Buy pills http://x.example.com") == {}
 
 
 def test_follower_farm_account_raises_its_signals():
-    """15M followers and 4 posts, following 7,500: followers-per-post and mass following."""
+    """15M followers, 4 posts, following 7,500: followers-per-post, mass following."""
     s = signals(
         content="follow me",
         author_followers=15_000_000,
