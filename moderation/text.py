@@ -59,7 +59,12 @@ _TAG_RE = re.compile(r"</?[a-z][^>]{0,500}>|\[/?[a-z]+\]", re.IGNORECASE)
 _INVISIBLE_RE = re.compile("[\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _REPEAT_RE = re.compile(r"(\D)\1{2,}")
 _HAS_DIGITS_RE = re.compile(r"\d{3}")
-_SHORT_HOST_WORDS = frozenset({"www", "m", "web"})
+# Host names that say nothing about a link: subdomain words, and the names RFC 2606
+# reserves for documentation ("example.com"), which the corpus uses for every made-up
+# link; learning them would teach the model that "example" means spam.
+_SHORT_HOST_WORDS = frozenset(
+    {"www", "m", "web", "example", "test", "invalid", "localhost"}
+)
 
 # Words (with inner apostrophes), and runs of punctuation or emoji, which keeps "!!",
 # ":)" and "🔥🔥" as tokens. nltk's TweetTokenizer splits comments much the same way
