@@ -626,27 +626,8 @@ def revoke_key(engine: Engine, key_or_id: str) -> KeyInfo:
     Raises:
         StoreError: no such key.
     """
-    value = key_or_id.strip()
-    condition = (
-        api_keys.c.id == value
-        if value.startswith("k_")
-        else api_keys.c.key_hash == _hash_key(value.lower())
-    )
     with _writing(engine, "revoke the key") as conn:
-        row = conn.execute(
-            select(
-                api_keys.c.id,
-                api_keys.c.site,
-                api_keys.c.created_at,
-                api_keys.c.revoked_at,
-                api_keys.c.policy,
-            ).where(condition)
-        ).first()
-        if row is None:
-            raise StoreError(
-                "no such API key; give a key, or a key id as "
-                "'moderation keys list' shows it"
-            )
+        row = _key_row(conn, key_or_id)
         revoked_at = row.revoked_at
         if revoked_at is None:
             revoked_at = _now()
@@ -696,19 +677,8 @@ def update_key_policy(
         StoreError: no such key, or the store cannot be written.
         ConfigError: the settings are invalid (unknown name, value out of range).
     """
-    condition = _key_condition(key_or_id)
     with _writing(engine, "set the key's policy") as conn:
-        row = conn.execute(
-            select(
-                api_keys.c.id,
-                api_keys.c.site,
-                api_keys.c.created_at,
-                api_keys.c.revoked_at,
-                api_keys.c.policy,
-            ).where(condition)
-        ).first()
-        if row is None:
-            raise StoreError(_NO_SUCH_KEY)
+        row = _key_row(conn, key_or_id)
         policy = {} if reset else dict(_load(row.policy) or {})
         policy.update({k: v for k, v in changes.items() if v is not None})
         SitePolicy.from_dict(policy)  # raises ConfigError naming the bad setting
@@ -734,6 +704,22 @@ def _key_condition(key_or_id: str) -> Any:
 _NO_SUCH_KEY = (
     "no such API key; give a key, or a key id as 'moderation keys list' shows it"
 )
+
+
+def _key_row(conn: Connection, key_or_id: str) -> Any:
+    # One key's row, found by the key itself or its id; StoreError when there is none.
+    row = conn.execute(
+        select(
+            api_keys.c.id,
+            api_keys.c.site,
+            api_keys.c.created_at,
+            api_keys.c.revoked_at,
+            api_keys.c.policy,
+        ).where(_key_condition(key_or_id))
+    ).first()
+    if row is None:
+        raise StoreError(_NO_SUCH_KEY)
+    return row
 
 
 def verify_key(engine: Engine, key: str) -> KeyInfo | None:
