@@ -43,6 +43,19 @@ class _Context:
 pass_context = click.make_pass_decorator(_Context, ensure=True)
 
 
+def _column_options(command: Any) -> Any:
+    """--text-col and --label-col, shared by every command that reads labelled files."""
+    command = click.option(
+        "--label-col", default="label", show_default=True, help="Column with the label."
+    )(command)
+    return click.option(
+        "--text-col",
+        default="content",
+        show_default=True,
+        help="Column with the comment text.",
+    )(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="moderation")
 def cli() -> None:
@@ -51,15 +64,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--text-col",
-    default="content",
-    show_default=True,
-    help="Column with the comment text.",
-)
-@click.option(
-    "--label-col", default="label", show_default=True, help="Column with the label."
-)
+@_column_options
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -123,15 +128,7 @@ def train(
 @click.option(
     "--model", "model_version", help="Model version or directory (default: current)."
 )
-@click.option(
-    "--text-col",
-    default="content",
-    show_default=True,
-    help="Column with the comment text.",
-)
-@click.option(
-    "--label-col", default="label", show_default=True, help="Column with the label."
-)
+@_column_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_context
 def evaluate(
@@ -661,8 +658,7 @@ def _print_comparison(candidate: Any, current: Any) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--model", "model_version", help="Version to replay (default: current).")
 @click.option("--against", help="Version to compare verdicts with (default: current).")
-@click.option("--text-col", default="content", show_default=True)
-@click.option("--label-col", default="label", show_default=True)
+@_column_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_context
 def replay(
