@@ -314,7 +314,7 @@ def promote(
         ArtifactError: the version does not exist or fails verification, or the
             guard refuses it (the message says why and mentions ``--force``).
     """
-    load_model(models_dir, version)  # verify before anything else
+    # check_promotion loads (and so verifies) the candidate before anything else.
     check = check_promotion(models_dir, version, tolerance, target_fpr)
     if check.problems and not force:
         raise ArtifactError(

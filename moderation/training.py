@@ -113,7 +113,9 @@ def apply_priors(pipeline: Pipeline, X: pd.DataFrame, question: str) -> list[str
     priors = METADATA_PRIORS.get(question, {})
     features = pipeline.named_steps["features"]
     block = features.named_transformers_["metadata"]
-    names = list(features.get_feature_names_out())
+    # The metadata block is the last one: its coefficients are the final columns.
+    width = len(block.get_feature_names_out())
+    offset = len(features.get_feature_names_out()) - width
     weight = (features.transformer_weights or {}).get("metadata", 1.0)
     values = block.transform(X[list(METADATA_COLUMNS)])
     estimator = pipeline.named_steps["classifier"].calibrated_classifiers_[0].estimator
@@ -121,7 +123,7 @@ def apply_priors(pipeline: Pipeline, X: pd.DataFrame, question: str) -> list[str
     for j, name in enumerate(block.get_feature_names_out()):
         if name in priors and not np.any(values[:, j]):
             # The block's features are multiplied by its transformer weight.
-            estimator.coef_[0, names.index(f"metadata__{name}")] = priors[name] / weight
+            estimator.coef_[0, offset + j] = priors[name] / weight
             applied.append(name)
     return applied
 

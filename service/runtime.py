@@ -279,8 +279,9 @@ class Runtime:
     def maybe_reload(self) -> None:
         """Pick up a newly promoted model, without blocking or failing a request.
 
-        Every ``reload_seconds`` the worker reads ``CURRENT``; when it names another
-        version, a background thread loads and verifies it (checksum, scikit-learn
+        Every ``reload_seconds`` a background thread looks at the store's registry and
+        ``CURRENT`` (the request only starts it: no I/O on the request path); when
+        they name another version, it loads and verifies it (checksum, scikit-learn
         version) and then swaps it in with one assignment, so requests in flight
         finish on the model they started with. A version that fails to load is
         refused, logged and reported by ``/readyz``; the old model keeps serving.
@@ -289,18 +290,12 @@ class Runtime:
         now = time.monotonic()
         if interval <= 0 or now < self._next_reload_check or self._reloading:
             return
-        self._next_reload_check = now + interval
-        version = self._wanted_version()
-        loaded = self.moderator.version if self.moderator is not None else None
-        if version is None or version == loaded or version == self._failed_version:
-            return
         with self._lock:
             if self._reloading:
                 return
             self._reloading = True
-        threading.Thread(
-            target=self._reload, args=(version,), name="model-reload", daemon=True
-        ).start()
+            self._next_reload_check = now + interval
+        threading.Thread(target=self._reload, name="model-reload", daemon=True).start()
 
     def _wanted_version(self) -> str | None:
         # The store's registry, when it names a version this instance has, is what
@@ -314,9 +309,13 @@ class Runtime:
             return registered
         return local
 
-    def _reload(self, version: str) -> None:
+    def _reload(self) -> None:
         s = self.settings
         try:
+            version = self._wanted_version()
+            loaded = self.moderator.version if self.moderator is not None else None
+            if version is None or version in (loaded, self._failed_version):
+                return
             fresh = Moderator.load(
                 s.models_path,
                 version,
